@@ -1,0 +1,34 @@
+"""Datasets by name. `config.data` holds `name` plus exactly the keyword arguments of its builder."""
+import inspect
+
+import numpy as np
+
+from dynamics.data.dataset import Dataset
+from dynamics.data.digits import digits_barcoded, digits_long_tail
+from dynamics.data.synthetic import synthetic
+from dynamics.errors import ConfigError, check_choice, check_keys
+
+DATASETS = {
+    "synthetic": synthetic,
+    "digits_long_tail": digits_long_tail,
+    "digits_barcoded": digits_barcoded,
+}
+
+
+def build_dataset(data_config: dict) -> Dataset:
+    """Builds the named dataset and checks it: finite inputs, labels within [0, C)."""
+    fields = dict(data_config)
+    name = fields.pop("name", None)
+    check_choice("dataset (data.name)", name, DATASETS)
+    builder = DATASETS[name]
+    check_keys(f"data for {name!r}", fields, inspect.signature(builder).parameters)
+    dataset = builder(**fields)
+    for split, x in (("training", dataset.x), ("test", dataset.x_test)):
+        if x is not None and np.issubdtype(np.asarray(x).dtype, np.floating) and not np.isfinite(x).all():
+            raise ConfigError(f"{name}: the {split} inputs contain NaN or Inf")
+    if dataset.y.size and not (0 <= dataset.y.min() and dataset.y.max() < dataset.num_classes):
+        raise ConfigError(f"{name}: labels must lie in [0, {dataset.num_classes})")
+    return dataset
+
+
+__all__ = ["Dataset", "DATASETS", "build_dataset"]

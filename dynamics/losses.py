@@ -1,0 +1,52 @@
+"""Per-sample losses, their per-class breakdown, and class-reweighted / logit-adjusted objectives."""
+import jax
+import jax.numpy as jnp
+import optax
+
+from dynamics.errors import check_choice, check_range
+
+
+def cross_entropy(logits, labels):
+    """-log softmax(logits)[label], per sample: logits [..., C], labels [...] -> [...]."""
+    return optax.softmax_cross_entropy_with_integer_labels(logits, labels)
+
+
+def square_loss(logits, labels):
+    """0.5 ||logits - onehot(label)||^2, per sample."""
+    return 0.5 * jnp.sum((logits - jax.nn.one_hot(labels, logits.shape[-1])) ** 2, axis=-1)
+
+
+LOSSES = {"cross_entropy": cross_entropy, "square": square_loss}
+
+
+def per_class_mean(values, labels, num_classes: int):
+    """Mean of `values` over the samples of each class: [...], [...] -> [C] (NaN-free: 0 for empty classes)."""
+    values, labels = values.reshape(-1), labels.reshape(-1)
+    sums = jax.ops.segment_sum(values, labels, num_classes)
+    counts = jax.ops.segment_sum(jnp.ones_like(values), labels, num_classes)
+    return sums / jnp.maximum(counts, 1.0)
+
+
+def class_weights(class_counts, reweight_exponent):
+    """w_k ∝ π_k^-p, normalised so that Σ_k π_k w_k = 1 (p = 1: inverse frequency, p = 1/2: its root)."""
+    probs = class_counts / jnp.sum(class_counts)
+    raw = jnp.where(class_counts > 0, probs, 1.0) ** -reweight_exponent
+    return raw / jnp.sum(probs * raw)
+
+
+def validate_loss(loss_config: dict) -> None:
+    check_choice("loss (loss.name)", loss_config["name"], LOSSES)
+    check_range("loss.reweight_exponent", loss_config["reweight_exponent"], 0.0, 2.0)
+    check_range("loss.logit_adjustment", loss_config["logit_adjustment"])
+
+
+def training_loss(loss_config: dict, logits, labels, class_counts):
+    """The objective: mean over samples of w_y * loss(logits + tau log π, y).
+
+    Reweighting as in Kunstner et al. 2024 (app.), logit adjustment as in Menon et al. 2021 (eq. 10).
+    """
+    probs = class_counts / jnp.sum(class_counts)
+    adjusted = logits + loss_config["logit_adjustment"] * jnp.log(jnp.maximum(probs, 1e-30))
+    per_sample = LOSSES[loss_config["name"]](adjusted, labels)
+    weights = class_weights(class_counts, loss_config["reweight_exponent"])[labels]
+    return jnp.mean(weights * per_sample)

@@ -1,0 +1,81 @@
+"""What is recorded at each logged step: per-class loss, accuracy and gradient norm, and more.
+
+Every function here is pure and works on one member; the trainer vmaps it over members.
+"""
+import jax
+import jax.numpy as jnp
+
+from dynamics import losses
+
+
+def per_class_gradients(sample_loss, params, x, y, num_classes: int, chunk: int = 256):
+    """∇_θ of each class's mean loss, stacked on a leading class axis [C, ...].
+
+    sample_loss(params, x_i, y_i) -> scalar. Per-sample gradients are summed into their class
+    (segment sum) in chunks of `chunk` samples, so the cost is about one backward pass per
+    sample and the memory chunk x |θ|. Needs one label per sample (y of shape [N]).
+    """
+    n = y.shape[0]
+    chunk = min(chunk, n)
+    pad = (-n) % chunk
+    x_pad = jnp.concatenate([x, jnp.zeros((pad,) + x.shape[1:], x.dtype)])
+    y_pad = jnp.concatenate([y, jnp.full((pad,), num_classes, y.dtype)])  # out of range: dropped
+    counts = jax.ops.segment_sum(jnp.ones(n), y, num_classes)
+    per_sample = jax.vmap(jax.grad(sample_loss), in_axes=(None, 0, 0))
+
+    def add_chunk(total, i):
+        xs = jax.lax.dynamic_slice_in_dim(x_pad, i * chunk, chunk)
+        ys = jax.lax.dynamic_slice_in_dim(y_pad, i * chunk, chunk)
+        grads = per_sample(params, xs, ys)
+        return jax.tree.map(lambda t, g: t + jax.ops.segment_sum(g, ys, num_classes), total, grads), None
+
+    zeros = jax.tree.map(lambda p: jnp.zeros((num_classes,) + p.shape, p.dtype), params)
+    sums, _ = jax.lax.scan(add_chunk, zeros, jnp.arange((n + pad) // chunk))
+    scale = 1.0 / jnp.maximum(counts, 1.0)
+    return jax.tree.map(lambda s: s * scale.reshape((-1,) + (1,) * (s.ndim - 1)), sums)
+
+
+def tree_norm_per_class(tree):
+    """Euclidean norm of each class's slice of a [C, ...] pytree -> [C]."""
+    return jnp.sqrt(sum(jnp.sum(t.reshape(t.shape[0], -1) ** 2, axis=1) for t in jax.tree.leaves(tree)))
+
+
+def split_metrics(model, loss_name, params, x, y, num_classes, prefix=""):
+    """Per-class loss and accuracy, and their sample-weighted means, on one split."""
+    logits = model.apply(params, x)
+    sample_loss = losses.LOSSES[loss_name](logits, y)
+    correct = (jnp.argmax(logits, -1) == y).astype(jnp.float32)
+    return {
+        f"{prefix}per_class_loss": losses.per_class_mean(sample_loss, y, num_classes),
+        f"{prefix}per_class_accuracy": losses.per_class_mean(correct, y, num_classes),
+        f"{prefix}mean_loss": jnp.mean(sample_loss),
+        f"{prefix}accuracy": jnp.mean(correct),
+    }
+
+
+def evaluate(model, loss_config, params, data, *, per_class_grad_norm: bool, extra_metrics=()):
+    """All records of one member at one step.
+
+    loss: the training objective (reweighted / adjusted as configured), full batch.
+    mean_loss, per_class_loss: the plain loss (loss_config['name']) without weights or adjustment.
+    per_class_grad_norm: ||∇_θ ℓ_k||, the gradient norm of class k's mean plain loss.
+    """
+    num_classes = data.class_counts.shape[-1]
+    name = loss_config["name"]
+    out = split_metrics(model, name, params, data.x, data.y, num_classes)
+    out["loss"] = losses.training_loss(loss_config, model.apply(params, data.x), data.y, data.class_counts)
+    out["param_norm"] = jnp.sqrt(sum(jnp.sum(p**2) for p in jax.tree.leaves(params)))
+    if data.x_test is not None:
+        out.update(split_metrics(model, name, params, data.x_test, data.y_test, num_classes, prefix="test_"))
+    if per_class_grad_norm:
+        def sample_loss(p, xi, yi):
+            return losses.LOSSES[name](model.apply(p, xi[None])[0], yi)
+
+        grads = per_class_gradients(sample_loss, params, data.x, data.y, num_classes)
+        out["per_class_grad_norm"] = tree_norm_per_class(grads)
+    for metric in extra_metrics:
+        out.update(EXTRA_METRICS[metric](model, params, data))
+    return out
+
+
+EXTRA_METRICS = {}

@@ -1,0 +1,38 @@
+"""Models by name. `config.model` holds `name`, `init_scale` and exactly the keyword arguments of its builder.
+
+Every builder takes the dataset's example input and number of classes first.
+"""
+import inspect
+
+from dynamics.errors import ConfigError, check_choice, check_keys
+from dynamics.models.base import Model, from_flax
+from dynamics.models.mlp import MLP
+
+
+def linear(example_x, num_classes: int, use_bias: bool) -> Model:
+    """Linear softmax model: logits = W x (+ b)."""
+    return from_flax(MLP(hidden=(), num_classes=num_classes, use_bias=use_bias), example_x)
+
+
+def mlp(example_x, num_classes: int, hidden: tuple, use_bias: bool) -> Model:
+    """ReLU multilayer perceptron with the given hidden widths."""
+    if not hidden or any(not isinstance(w, int) or w < 1 for w in hidden):
+        raise ConfigError(f"model.hidden must be a non-empty tuple of positive integers, got {hidden!r}")
+    return from_flax(MLP(hidden=tuple(hidden), num_classes=num_classes, use_bias=use_bias), example_x)
+
+
+MODELS = {"linear": linear, "mlp": mlp}
+
+
+def build_model(model_config: dict, example_x, num_classes: int) -> Model:
+    """The named model; `init_scale` is applied by the trainer (it multiplies the initial parameters)."""
+    fields = {k: v for k, v in dict(model_config).items() if k not in ("name", "init_scale")}
+    name = model_config.get("name")
+    check_choice("model (model.name)", name, MODELS)
+    builder = MODELS[name]
+    expected = list(inspect.signature(builder).parameters)[2:]
+    check_keys(f"model {name!r}", fields, expected)
+    return builder(example_x, num_classes, **fields)
+
+
+__all__ = ["Model", "MODELS", "build_model"]

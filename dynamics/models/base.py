@@ -1,0 +1,25 @@
+"""A model is a pair of pure functions around a flax module."""
+from typing import Callable, NamedTuple, Optional
+
+
+class Model(NamedTuple):
+    """init(key) -> params; apply(params, x) -> logits [..., C].
+
+    features(params, x) -> the penultimate features [N, D] and classifier(params) -> the last
+    layer's weights [C, D], for models that have them (neural-collapse metrics use both).
+    """
+
+    init: Callable
+    apply: Callable
+    features: Optional[Callable] = None
+    classifier: Optional[Callable] = None
+
+
+def from_flax(module, example_x, head: str = "head") -> Model:
+    """Wraps a flax module whose __call__(x, return_features=False) ends in a Dense named `head`."""
+    return Model(
+        init=lambda key: module.init(key, example_x)["params"],
+        apply=lambda params, x: module.apply({"params": params}, x),
+        features=lambda params, x: module.apply({"params": params}, x, return_features=True),
+        classifier=lambda params: params[head]["kernel"].T,
+    )

@@ -1,0 +1,108 @@
+"""Optimizers as optax transformations, written to match their update equations.
+
+Every optimizer is chain(direction, decoupled weight decay, -learning_rate * schedule(step)),
+except adam, whose weight decay is the coupled L2 term added to the gradient before the
+moments (adamw is the decoupled one, Loshchilov & Hutter 2019). Numbers may be traced
+values, so one compiled program serves a whole sweep of learning rates.
+"""
+import jax
+import jax.numpy as jnp
+import optax
+
+from dynamics.errors import check_choice, check_range
+
+SCHEDULES = ("constant", "warmup", "cosine")
+
+
+def sign() -> optax.GradientTransformation:
+    """d = sign(u), elementwise (Bernstein et al. 2018, signSGD)."""
+    return optax.stateless(lambda updates, params=None: jax.tree.map(jnp.sign, updates))
+
+
+def normalize() -> optax.GradientTransformation:
+    """d = u / ||u|| (global Euclidean norm over all parameters)."""
+
+    def f(updates, params=None):
+        norm = optax.global_norm(updates)
+        return jax.tree.map(lambda u: u / jnp.maximum(norm, 1e-30), updates)
+
+    return optax.stateless(f)
+
+
+def per_class_normalize() -> optax.GradientTransformation:
+    """d = Σ_k g_k / ||g_k|| for updates with a leading class axis [C, ...] (Francazi et al. 2023, eq. 9).
+
+    Classes with a zero gradient (e.g. absent from the batch) contribute nothing.
+    """
+
+    def f(updates, params=None):
+        sq = sum(jnp.sum(u.reshape(u.shape[0], -1) ** 2, axis=1) for u in jax.tree.leaves(updates))
+        inv = jnp.where(sq > 0, 1.0 / jnp.sqrt(jnp.where(sq > 0, sq, 1.0)), 0.0)
+        return jax.tree.map(lambda u: jnp.tensordot(inv, u, axes=1), updates)
+
+    return optax.stateless(f)
+
+
+def schedule_factor(schedule: str, warmup_steps: int, num_steps: int):
+    """step -> multiplier of the learning rate: constant, linear warmup, or warmup then cosine to 0."""
+
+    def factor(count):
+        count = jnp.asarray(count, jnp.float32)
+        warm = jnp.minimum(1.0, (count + 1.0) / max(warmup_steps, 1)) if schedule != "constant" else 1.0
+        if schedule != "cosine":
+            return warm
+        progress = jnp.clip((count - warmup_steps) / max(num_steps - warmup_steps, 1), 0.0, 1.0)
+        return warm * 0.5 * (1.0 + jnp.cos(jnp.pi * progress))
+
+    return factor
+
+
+def _direction(name, momentum, b1, b2, eps):
+    return {
+        "gd": optax.identity(),
+        "heavy_ball": optax.trace(decay=momentum),
+        "adam": optax.scale_by_adam(b1=b1, b2=b2, eps=eps),
+        "adamw": optax.scale_by_adam(b1=b1, b2=b2, eps=eps),
+        "sign": optax.chain(optax.ema(decay=momentum, debias=False), sign()),
+        "normalized_gd": normalize(),
+        "per_class_normalized_gd": per_class_normalize(),
+    }[name]
+
+
+OPTIMIZERS = ("gd", "heavy_ball", "adam", "adamw", "sign", "normalized_gd", "per_class_normalized_gd")
+
+
+def needs_per_class_gradients(name: str) -> bool:
+    """Whether the optimizer takes per-class gradients [C, ...] instead of the mean gradient."""
+    return name == "per_class_normalized_gd"
+
+
+def validate_optimizer(opt: dict) -> None:
+    check_choice("optimizer (optimizer.name)", opt["name"], OPTIMIZERS)
+    check_choice("schedule (optimizer.schedule)", opt["schedule"], SCHEDULES)
+    check_range("optimizer.learning_rate", opt["learning_rate"], 0.0, low_open=True)
+    check_range("optimizer.momentum", opt["momentum"], 0.0, 0.9999)
+    check_range("optimizer.b1", opt["b1"], 0.0, 0.9999)
+    check_range("optimizer.b2", opt["b2"], 0.0, 0.99999999)
+    check_range("optimizer.eps", opt["eps"], 0.0, low_open=True)
+    check_range("optimizer.weight_decay", opt["weight_decay"], 0.0)
+    check_range("optimizer.warmup_steps", opt["warmup_steps"], 0)
+
+
+def build_optimizer(opt: dict, num_steps: int) -> optax.GradientTransformation:
+    """The optimizer named in `opt` (a dict of the config's optimizer section; numbers may be traced).
+
+    gd: θ ← θ − η g;  heavy_ball: m ← βm + g, θ ← θ − η m;  sign: m ← βm + (1−β)g, θ ← θ − η sign(m)
+    (β = 0 is sign descent, β > 0 signum); normalized_gd: θ ← θ − η g/||g||;
+    per_class_normalized_gd: θ ← θ − η Σ_k g_k/||g_k||; adam(w): Kingma & Ba 2015, alg. 1.
+    Weight decay λ adds ηλθ to the step (adam: λθ is added to g instead).
+    """
+    name = opt["name"]
+    factor = schedule_factor(opt["schedule"], int(opt["warmup_steps"]), num_steps)
+    lr = opt["learning_rate"]
+    step = optax.scale_by_schedule(lambda count: -lr * factor(count))
+    direction = _direction(name, opt["momentum"], opt["b1"], opt["b2"], opt["eps"])
+    decay = optax.add_decayed_weights(opt["weight_decay"])
+    if name == "adam":
+        return optax.chain(decay, direction, step)
+    return optax.chain(direction, decay, step)

@@ -1,0 +1,67 @@
+"""Figures drawn from a History alone (never from a run's internals), theory dashed on top."""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def frequency_buckets(class_counts: np.ndarray, max_buckets: int = 8) -> list:
+    """Classes grouped by frequency, most frequent bucket first: equal-width bins in log(count)."""
+    logc = np.log(np.maximum(class_counts, 1))
+    distinct = np.unique(logc)
+    if len(distinct) <= max_buckets:
+        return [np.flatnonzero(logc == v) for v in distinct[::-1]]
+    edges = np.linspace(logc.min(), logc.max(), max_buckets + 1)
+    which = np.minimum(np.searchsorted(edges, logc, side="right") - 1, max_buckets - 1)
+    return [np.flatnonzero(which == b) for b in range(max_buckets - 1, -1, -1) if np.any(which == b)]
+
+
+def bucket_colors(num: int):
+    """A sequential colour per bucket, dark (frequent) to light (rare)."""
+    return plt.cm.viridis(np.linspace(0.0, 0.9, num))
+
+
+def representatives(history) -> list:
+    """One selected member per setting (the first seed), in member order."""
+    seen, out = set(), []
+    for i in np.flatnonzero(history.selected):
+        label = history.label(i)
+        if label not in seen:
+            seen.add(label)
+            out.append(i)
+    return out
+
+
+def per_class_loss(history, path: str, record: str = "per_class_loss", theory=None) -> None:
+    """Loss against step (log x), one panel per selected optimizer setting, a line per frequency
+    bucket (mean over its classes) plus the sample-weighted mean. theory(i) -> [L, C] is dashed."""
+    members = representatives(history)
+    steps = history.step
+    shown = steps > 0
+    fig, axes = plt.subplots(1, len(members), figsize=(3.2 * len(members), 3.0), sharey=True, squeeze=False)
+    for ax, i in zip(axes[0], members):
+        counts = history.class_counts[i]
+        buckets = frequency_buckets(counts)
+        values = history.records[record][i]
+        predicted = theory(i) if theory is not None else None
+        for color, bucket in zip(bucket_colors(len(buckets)), buckets):
+            n = counts[bucket[0]]
+            ax.plot(steps[shown], values[shown][:, bucket].mean(1), color=color,
+                    label=f"n={n} ({len(bucket)} cls)" if len(buckets) <= 10 else None)
+            if predicted is not None:
+                ax.plot(steps[shown], predicted[shown][:, bucket].mean(1), color=color, ls="--", lw=1)
+        weights = counts / counts.sum()
+        ax.plot(steps[shown], values[shown] @ weights, color="black", lw=2, label="mean")
+        lr = history.members[i].get("optimizer.learning_rate")
+        ax.set_title(history.label(i) + (f" (lr {lr:g})" if lr is not None else ""), fontsize=9)
+        ax.set_xscale("log")
+        ax.set_xlabel("step")
+    axes[0, 0].set_ylabel("training loss")
+    axes[0, -1].legend(fontsize=6, loc="best")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+FIGURES = {"per_class_loss": per_class_loss}

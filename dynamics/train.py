@@ -1,0 +1,277 @@
+"""Training: a pure train step, lax.scan over steps in jitted chunks, and run(config) -> History.
+
+One compiled program runs a whole group of sweep members: the chunk function is vmapped over
+members (sharded over devices) and scans over `train.chunk_steps` steps; Python only loops over
+chunks, printing steps/s and the ETA after each.
+"""
+import dataclasses
+import time
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from dynamics import losses, metrics, sweep
+from dynamics.data import Dataset, build_dataset
+from dynamics.errors import ConfigError, check_choice, check_keys, check_range
+from dynamics.history import History
+from dynamics.models import Model, build_model
+from dynamics.optimizers import build_optimizer, needs_per_class_gradients, validate_optimizer
+
+SECTIONS = ("seed", "data", "model", "loss", "optimizer", "train", "select", "figures")
+TRAIN_KEYS = ("num_steps", "batch_size", "chunk_steps", "num_log_points", "log_spacing",
+              "per_class_grad_norm", "extra_metrics")
+
+
+class TrainState(NamedTuple):
+    """One member's state. diverged_step is -1 while the loss and parameters are finite."""
+
+    params: Any
+    opt_state: Any
+    diverged_step: jax.Array
+
+
+@dataclasses.dataclass(frozen=True)
+class Setup:
+    """What one compiled program needs: a group's config (numbers come in separately) and model."""
+
+    config: dict
+    model: Model
+    log_steps: np.ndarray
+
+    @property
+    def num_steps(self) -> int:
+        return self.config["train"]["num_steps"]
+
+
+def resolve(setup: Setup, numbers: dict) -> dict:
+    """The group's config with this member's (possibly traced) numbers put in."""
+    flat = sweep.flatten(setup.config)
+    flat.update(numbers)
+    return sweep.unflatten(flat)
+
+
+def log_steps(num_steps: int, num_log_points: int, spacing: str) -> np.ndarray:
+    """Steps at which records are taken: 0, then log- or linearly spaced up to num_steps."""
+    if spacing == "log":
+        steps = np.geomspace(1, max(num_steps, 1), max(num_log_points - 1, 1))
+    else:
+        steps = np.linspace(0, num_steps, num_log_points)
+    return np.unique(np.concatenate([[0], np.round(steps).astype(np.int64), [num_steps]]))
+
+
+def member_keys(seed):
+    """(initialisation key, key that fold_in(., step) turns into each step's key) of one member."""
+    return jax.random.split(jax.random.PRNGKey(seed))
+
+
+def init_state(setup: Setup, numbers: dict, data: Dataset) -> TrainState:
+    cfg = resolve(setup, numbers)
+    init_key, _ = member_keys(numbers["seed"])
+    params = jax.tree.map(lambda p: p * cfg["model"]["init_scale"], setup.model.init(init_key))
+    opt_state = build_optimizer(cfg["optimizer"], setup.num_steps).init(params)
+    return TrainState(params, opt_state, jnp.int32(-1))
+
+
+def _batch(cfg: dict, data: Dataset, key):
+    size = cfg["train"]["batch_size"]
+    if size == 0:
+        return data.x, data.y
+    idx = jax.random.permutation(key, data.y.shape[0])[:size]
+    return data.x[idx], data.y[idx]
+
+
+def train_step(setup: Setup, numbers: dict, data: Dataset, state: TrainState, step) -> TrainState:
+    """One optimizer step of one member (pure). A non-finite loss or update freezes the member."""
+    cfg = resolve(setup, numbers)
+    key = jax.random.fold_in(member_keys(numbers["seed"])[1], step)
+    x, y = _batch(cfg, data, key)
+    model, loss_cfg = setup.model, cfg["loss"]
+
+    def objective(params):
+        return losses.training_loss(loss_cfg, model.apply(params, x), y, data.class_counts)
+
+    loss, grads = jax.value_and_grad(objective)(state.params)
+    if needs_per_class_gradients(cfg["optimizer"]["name"]):
+        def sample_loss(params, xi, yi):
+            return losses.training_loss(loss_cfg, model.apply(params, xi[None]), yi[None], data.class_counts)
+
+        grads = metrics.per_class_gradients(sample_loss, state.params, x, y, data.class_counts.shape[-1])
+    tx = build_optimizer(cfg["optimizer"], setup.num_steps)
+    updates, opt_state = tx.update(grads, state.opt_state, state.params)
+    params = optax.apply_updates(state.params, updates)
+    finite = jnp.isfinite(loss) & jnp.all(jnp.stack([jnp.all(jnp.isfinite(p)) for p in jax.tree.leaves(params)]))
+    alive = state.diverged_step < 0
+    keep_new = alive & finite
+    new = jax.tree.map(lambda a, b: jnp.where(keep_new, a, b), (params, opt_state), (state.params, state.opt_state))
+    diverged_step = jnp.where(alive & ~finite, jnp.int32(step), state.diverged_step)
+    return TrainState(new[0], new[1], diverged_step)
+
+
+def record(setup: Setup, numbers: dict, data: Dataset, state: TrainState) -> dict:
+    """The records of one member at the current step (NaN once it has diverged)."""
+    cfg = resolve(setup, numbers)
+    out = metrics.evaluate(setup.model, cfg["loss"], state.params, data,
+                           per_class_grad_norm=cfg["train"]["per_class_grad_norm"],
+                           extra_metrics=cfg["train"]["extra_metrics"])
+    diverged = state.diverged_step >= 0
+    return {k: jnp.where(diverged, jnp.nan, v.astype(jnp.float32)) for k, v in out.items()}
+
+
+def run_chunk(setup: Setup, numbers: dict, data: Dataset, state: TrainState, records: dict, start):
+    """Steps start .. start+chunk_steps-1 of one member: record at logged steps, then update."""
+    steps_logged = jnp.asarray(setup.log_steps)
+
+    def body(carry, step):
+        state, records = carry
+        idx = jnp.minimum(jnp.searchsorted(steps_logged, step), len(setup.log_steps) - 1)
+
+        def write(recs):
+            new = record(setup, numbers, data, state)
+            return {k: recs[k].at[idx].set(new[k]) for k in recs}
+
+        records = jax.lax.cond(steps_logged[idx] == step, write, lambda r: r, records)
+        state = jax.lax.cond(step < setup.num_steps,
+                             lambda s: train_step(setup, numbers, data, s, step), lambda s: s, state)
+        return (state, records), None
+
+    steps = start + jnp.arange(setup.config["train"]["chunk_steps"])
+    (state, records), _ = jax.lax.scan(body, (state, records), steps)
+    return state, records
+
+
+def validate(config: dict) -> None:
+    """Checks a member's config before anything is built or compiled."""
+    check_keys("config", config, SECTIONS)
+    seed = config["seed"]
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**31:
+        raise ConfigError(f"seed must be an integer in [0, 2^31), got {seed!r}")
+    train = config["train"]
+    check_keys("train", train, TRAIN_KEYS)
+    for key in ("num_steps", "chunk_steps", "num_log_points"):
+        value = train[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"train.{key} must be a positive integer, got {value!r}")
+    if isinstance(train["batch_size"], bool) or not isinstance(train["batch_size"], int) or train["batch_size"] < 0:
+        raise ConfigError(f"train.batch_size must be an integer >= 0 (0: full batch), got {train['batch_size']!r}")
+    check_choice("log spacing (train.log_spacing)", train["log_spacing"], ("log", "linear"))
+    check_choice("value for train.per_class_grad_norm", train["per_class_grad_norm"], (True, False))
+    for name in train["extra_metrics"]:
+        check_choice("metric (train.extra_metrics)", name, metrics.EXTRA_METRICS)
+    check_keys("model", config["model"], set(config["model"]) | {"name", "init_scale"})
+    check_range("model.init_scale", config["model"]["init_scale"], 0.0)
+    losses.validate_loss(config["loss"])
+    validate_optimizer(config["optimizer"])
+    check_keys("select", config["select"], ("rule", "metric"))
+    check_choice("selection rule (select.rule)", config["select"]["rule"], ("none", "best_lr"))
+
+
+@dataclasses.dataclass
+class Group:
+    """Members that share one compiled program."""
+
+    indices: list
+    setup: Setup
+    numbers: dict          # {traced key: np.ndarray [M]}
+    data: Dataset          # shared, or stacked with a leading member axis
+    data_stacked: bool
+    record_shapes: dict    # {record name: jax.ShapeDtypeStruct} of one member at one step
+
+
+def plan(config: dict, members: list) -> tuple:
+    """Validates every member and groups them; builds data and models but compiles nothing."""
+    configs = sweep.member_configs(config, members)
+    datasets, cache = [], {}
+    for cfg in configs:
+        validate(cfg)
+        key = repr(sorted(sweep.flatten(cfg["data"]).items()))
+        if key not in cache:
+            cache[key] = build_dataset(cfg["data"])
+        datasets.append(cache[key])
+    for cfg, data in zip(configs, datasets):
+        batch = cfg["train"]["batch_size"]
+        if batch > data.y.shape[0]:
+            raise ConfigError(f"train.batch_size ({batch}) exceeds the number of training samples ({data.y.shape[0]})")
+    groups = {}
+    for i, (cfg, data) in enumerate(zip(configs, datasets)):
+        shapes = repr(jax.tree.map(lambda a: (np.shape(a), np.asarray(a).dtype.str), data))
+        groups.setdefault(sweep.group_key(cfg, shapes), []).append(i)
+    planned = []
+    for indices in groups.values():
+        cfg, data = configs[indices[0]], datasets[indices[0]]
+        model = build_model(cfg["model"], data.x[:1], data.num_classes)
+        train = cfg["train"]
+        setup = Setup(cfg, model, log_steps(train["num_steps"], train["num_log_points"], train["log_spacing"]))
+        keys = sweep.traced_keys(cfg)
+        numbers = {k: np.array([sweep.flatten(configs[i])[k] for i in indices]) for k in keys}
+        group_data = [datasets[i] for i in indices]
+        stacked = any(d is not group_data[0] for d in group_data)
+        data = jax.tree.map(lambda *a: np.stack(a), *group_data) if stacked else group_data[0]
+        first_numbers = {k: v[0] for k, v in numbers.items()}
+        try:
+            state = jax.eval_shape(lambda: init_state(setup, first_numbers, group_data[0]))
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"model {cfg['model']['name']!r} cannot take this data: {str(e).splitlines()[0]}")
+        shapes = jax.eval_shape(lambda s: record(setup, first_numbers, group_data[0], s), state)
+        planned.append(Group(indices, setup, numbers, data, stacked, shapes))
+    if any(not np.array_equal(g.setup.log_steps, planned[0].setup.log_steps) for g in planned):
+        raise ConfigError("all members of a sweep must log at the same steps (train.num_steps, train.num_log_points)")
+    if any(jax.tree.map(np.shape, g.record_shapes) != jax.tree.map(np.shape, planned[0].record_shapes) for g in planned):
+        raise ConfigError("all members of a sweep must record the same metrics with the same number of classes")
+    return configs, planned
+
+
+def _compile_group(group: Group, mesh):
+    """The jitted, member-vmapped init and chunk functions of a group."""
+    data_axes = 0 if group.data_stacked else None
+    setup = group.setup
+    init = jax.jit(jax.vmap(lambda n, d: init_state(setup, n, d), in_axes=(0, data_axes)))
+    chunk = jax.jit(jax.vmap(lambda n, d, s, r, start: run_chunk(setup, n, d, s, r, start),
+                             in_axes=(0, data_axes, 0, 0, None)), donate_argnums=(2, 3))
+    return init, chunk
+
+
+def run_group(group: Group, progress: Callable = print, label: str = "") -> tuple:
+    """Runs one group to the end; returns host arrays (records [M, L, ...], diverged_step [M])."""
+    mesh = sweep.member_mesh()
+    num = len(group.indices)
+    padded = sweep.padded_size(num, mesh)
+    pad = lambda a: np.concatenate([a, np.repeat(a[-1:], padded - num, axis=0)])
+    numbers = sweep.shard_members({k: pad(v) for k, v in group.numbers.items()}, mesh)
+    data = sweep.shard_members(jax.tree.map(pad, group.data), mesh) if group.data_stacked \
+        else sweep.replicate(group.data, mesh)
+    init, chunk = _compile_group(group, mesh)
+    states = init(numbers, data)
+    num_logs = len(group.setup.log_steps)
+    records = sweep.shard_members({k: np.full((padded, num_logs) + v.shape, np.nan, np.float32)
+                                   for k, v in group.record_shapes.items()}, mesh)
+    train = group.setup.config["train"]
+    total, chunk_steps = train["num_steps"] + 1, train["chunk_steps"]
+    began = last = time.perf_counter()
+    for start in range(0, total, chunk_steps):
+        states, records = chunk(numbers, data, states, records, jnp.int32(start))
+        jax.block_until_ready(states)
+        now, done = time.perf_counter(), min(start + chunk_steps, total)
+        rate = (done - start) / (now - last)  # the first chunk's rate includes compilation
+        last = now
+        progress(f"{label}step {done - 1}/{total - 1} | {rate:.1f} steps/s x {num} members | "
+                 f"ETA {(total - done) / rate:.1f}s | elapsed {now - began:.1f}s")
+    records, diverged = sweep.gather((records, states.diverged_step))
+    return {k: v[:num] for k, v in records.items()}, diverged[:num]
+
+
+def run(config: dict, members: list = ({},), progress: Callable = print) -> History:
+    """Runs every member of the sweep and returns their History (member order preserved)."""
+    configs, groups = plan(config, list(members))
+    results = [None] * len(configs)
+    for g, group in enumerate(groups):
+        label = f"[group {g + 1}/{len(groups)}] " if len(groups) > 1 else ""
+        records, diverged = run_group(group, progress, label)
+        data = group.data
+        counts = np.asarray(data.class_counts)
+        for j, i in enumerate(group.indices):
+            results[i] = ({k: v[j] for k, v in records.items()}, int(diverged[j]),
+                          counts[j] if group.data_stacked else counts)
+    return History.from_members(config, list(members), groups[0].setup.log_steps, results)
