@@ -30,8 +30,8 @@ def parse_flags(argv):
         return flags.FLAGS(argv)
     except flags.Error as e:
         fail(str(e).splitlines()[0])
-    except KeyError as e:
-        fail(f"unknown config key in an override: {e}")
+    except (KeyError, AttributeError) as e:
+        fail(f"unknown config key in an override: {str(e).strip(chr(34))}; see the config file for the valid keys")
     except (ValueError, TypeError, AttributeError, OSError, SyntaxError) as e:
         fail(f"cannot load the config: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
 

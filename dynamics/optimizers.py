@@ -23,7 +23,7 @@ def normalize() -> optax.GradientTransformation:
     """d = u / ||u|| (global Euclidean norm over all parameters)."""
 
     def f(updates, params=None):
-        norm = optax.global_norm(updates)
+        norm = optax.tree.norm(updates)
         return jax.tree.map(lambda u: u / jnp.maximum(norm, 1e-30), updates)
 
     return optax.stateless(f)

@@ -113,9 +113,7 @@ def train_step(setup: Setup, numbers: dict, data: Dataset, state: TrainState, st
 def record(setup: Setup, numbers: dict, data: Dataset, state: TrainState) -> dict:
     """The records of one member at the current step (NaN once it has diverged)."""
     cfg = resolve(setup, numbers)
-    out = metrics.evaluate(setup.model, cfg["loss"], state.params, data,
-                           per_class_grad_norm=cfg["train"]["per_class_grad_norm"],
-                           extra_metrics=cfg["train"]["extra_metrics"])
+    out = metrics.evaluate(setup.model, cfg, state.params, data)
     diverged = state.diverged_step >= 0
     return {k: jnp.where(diverged, jnp.nan, v.astype(jnp.float32)) for k, v in out.items()}
 

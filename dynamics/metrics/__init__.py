@@ -53,29 +53,32 @@ def split_metrics(model, loss_name, params, x, y, num_classes, prefix=""):
     }
 
 
-def evaluate(model, loss_config, params, data, *, per_class_grad_norm: bool, extra_metrics=()):
-    """All records of one member at one step.
+def evaluate(model, config, params, data):
+    """All records of one member at one step; `config` is the member's resolved config (a dict).
 
     loss: the training objective (reweighted / adjusted as configured), full batch.
     mean_loss, per_class_loss: the plain loss (loss_config['name']) without weights or adjustment.
     per_class_grad_norm: ||∇_θ ℓ_k||, the gradient norm of class k's mean plain loss.
     """
     num_classes = data.class_counts.shape[-1]
+    loss_config = config["loss"]
     name = loss_config["name"]
     out = split_metrics(model, name, params, data.x, data.y, num_classes)
     out["loss"] = losses.training_loss(loss_config, model.apply(params, data.x), data.y, data.class_counts)
     out["param_norm"] = jnp.sqrt(sum(jnp.sum(p**2) for p in jax.tree.leaves(params)))
     if data.x_test is not None:
         out.update(split_metrics(model, name, params, data.x_test, data.y_test, num_classes, prefix="test_"))
-    if per_class_grad_norm:
+    if config["train"]["per_class_grad_norm"]:
         def sample_loss(p, xi, yi):
             return losses.LOSSES[name](model.apply(p, xi[None])[0], yi)
 
         grads = per_class_gradients(sample_loss, params, data.x, data.y, num_classes)
         out["per_class_grad_norm"] = tree_norm_per_class(grads)
-    for metric in extra_metrics:
-        out.update(EXTRA_METRICS[metric](model, params, data))
+    for metric in config["train"]["extra_metrics"]:
+        out.update(EXTRA_METRICS[metric](model, params, data, config))
     return out
 
 
+# Records an experiment asks for by name in config.train.extra_metrics:
+# fn(model, params, data, config) -> {record name: array}, pure, one member.
 EXTRA_METRICS = {}

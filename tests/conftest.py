@@ -1,0 +1,33 @@
+"""Shared fixtures: a tiny heavy-tail config every test can shrink further."""
+import importlib.util
+import os
+
+import pytest
+from threadpoolctl import threadpool_limits
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def load_config_module(name: str):
+    """The module of configs/NAME.py."""
+    spec = importlib.util.spec_from_file_location(f"configs_{name}", os.path.join(ROOT, "configs", f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_blas_thread():
+    """Tiny numpy problems run far faster single-threaded on the shared 2-core machine."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+@pytest.fixture
+def tiny_config():
+    """heavy_tail_linear shrunk: step-Zipf with 15 classes (m=4), d=16, 40 full-batch GD steps."""
+    c = load_config_module("heavy_tail_linear").get_config().to_dict()
+    c["data"].update(num_classes=15, num_samples=64, input_dim=16)
+    c["train"].update(num_steps=40, chunk_steps=16, num_log_points=8)
+    c["select"]["rule"] = "none"
+    return c
