@@ -14,6 +14,7 @@ import pandas as pd
 from dynamics.errors import ConfigError
 
 LR_KEY = "optimizer.learning_rate"
+GROKKING_ACCURACY = 0.99  # the accuracy that counts as fitted (train) or generalised (test)
 RESULT_FILES = ("config.json", "history.npz", "members.csv", "metrics.csv")
 
 
@@ -70,8 +71,17 @@ class History:
             for name, values in self.records.items():
                 if values.ndim == 2:
                     row[f"final_{name}"] = float(values[i, -1])
+            if "accuracy" in self.records and "test_accuracy" in self.records:
+                row.update(self.grokking_steps(i))
             rows.append(row)
         return pd.DataFrame(rows)
+
+    def grokking_steps(self, i: int) -> dict:
+        """fit_step / generalization_step: the first logged steps where member i's train / test accuracy
+        reaches GROKKING_ACCURACY (NaN: never); grokking_time: their difference (Power et al. 2022)."""
+        fit = first_step_reaching(self.step, self.records["accuracy"][i], GROKKING_ACCURACY)
+        general = first_step_reaching(self.step, self.records["test_accuracy"][i], GROKKING_ACCURACY)
+        return {"fit_step": fit, "generalization_step": general, "grokking_time": general - fit}
 
     def metrics_table(self) -> pd.DataFrame:
         """Tidy: one row per (member, step, class, split) with loss, accuracy (and grad_norm), class_count."""
@@ -135,6 +145,13 @@ def select_best_lr(history: History, metric: str) -> History:
         best = min(by_lr, key=lambda lr: np.mean(final[by_lr[lr]]))
         selected[by_lr[best]] = True
     return dataclasses.replace(history, selected=selected)
+
+
+def first_step_reaching(steps, values, level: float, axis: int = 0):
+    """The first entry of steps [L] where values [..., L, ...] (step axis `axis`) is >= level; NaN if none."""
+    reached = np.moveaxis(np.asarray(values) >= level, axis, -1)
+    first = np.where(reached.any(axis=-1), np.asarray(steps, dtype=np.float64)[np.argmax(reached, axis=-1)], np.nan)
+    return float(first) if first.ndim == 0 else first
 
 
 def _lookup(config: dict, dotted: str):

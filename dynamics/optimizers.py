@@ -23,8 +23,12 @@ def normalize() -> optax.GradientTransformation:
     """d = u / ||u|| (global Euclidean norm over all parameters)."""
 
     def f(updates, params=None):
-        norm = optax.tree.norm(updates)
-        return jax.tree.map(lambda u: u / jnp.maximum(norm, 1e-30), updates)
+        # Rescaled by the largest entry first, so tiny gradients (late in separable training)
+        # neither underflow in the squared norm nor blow up: exact unit norm unless u = 0.
+        largest = jnp.max(jnp.stack([jnp.max(jnp.abs(u)) for u in jax.tree.leaves(updates)]))
+        scaled = jax.tree.map(lambda u: u / jnp.where(largest > 0, largest, 1.0), updates)
+        norm = optax.tree.norm(scaled)
+        return jax.tree.map(lambda u: u / jnp.maximum(norm, 1e-30), scaled)
 
     return optax.stateless(f)
 

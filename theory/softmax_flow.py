@@ -35,7 +35,7 @@ MODELS = ("orthogonal", "unigram")
 # Unigram gradient flow: a degree-7 polynomial for the normaliser on each step, a degree-6 one for
 # the error estimate, and the absolute error allowed per step in log softmax(w).
 _DEGREE = 7
-_LOGP_TOL = 1e-10
+_LOGP_TOL = 1e-9
 # Below this |z| the functions J_m(z) come from a Taylor series (forward recurrence above it).
 _SERIES_RADIUS = 2.0
 _SERIES_TERMS = 18
@@ -83,10 +83,10 @@ def orthogonal_gd_margin(scaled_time, num_classes):
 
         e^m − 1 + (C − 1) m = C π_k t.
 
-    (Explicitly m = A/K − W_0(e^{A/K}/K) with A = C π_k t + 1, K = C − 1, W_0 Lambert's W; that
-    form overflows, so we run Newton on expm1(m) + K m − C s from the upper bound
-    min(log1p(C s), C s / K): f is convex and increasing, the iterates decrease monotonically and
-    reach machine precision in ≤ 8 iterations for every s.)
+    Equivalently ℓ_k = log(1 + 1/ω(L)), L = (C π_k t + 1)/(C − 1) − log(C − 1), with ω the Wright
+    omega function (ω + log ω = L; scipy.special.wrightomega), since e^m = (C − 1) ω(L). We solve
+    expm1(m) + (C − 1) m = C s by Halley's method from the upper bound min(log1p(C s), C s/(C − 1)):
+    4 iterations reach machine precision for every s ≥ 0 and C ≥ 2.
     """
     s = np.asarray(scaled_time, dtype=np.float64)
     c = int(num_classes)
@@ -94,13 +94,17 @@ def orthogonal_gd_margin(scaled_time, num_classes):
         raise ValueError("num_classes must be >= 2")
     k = c - 1.0
     b = c * s
+    finite = np.isfinite(b)
+    if not np.all(finite):  # s = inf (normalised flow past τ ~ 1e308): m = inf, loss 0
+        m = np.full(b.shape, np.inf)
+        m[finite] = orthogonal_gd_margin(s[finite], c)
+        return m
     m = np.minimum(np.log1p(b), b / k)
-    for _ in range(60):
+    for _ in range(4):
         em1 = np.expm1(m)
-        step = (em1 + k * m - b) / (em1 + 1.0 + k)
-        m = m - step
-        if np.all(np.abs(step) <= 1e-15 * np.abs(m)):
-            break
+        f = em1 + k * m - b
+        f1 = em1 + 1.0 + k
+        m = m - 2.0 * f * f1 / (2.0 * f1 * f1 - f * (em1 + 1.0))
     return m
 
 
@@ -123,36 +127,52 @@ def orthogonal_gd_tail(class_probs, times):
         return (c - 1.0) / (c * np.outer(t, pi))
 
 
-def _orthogonal_gradnorm(tau, pi):
-    """‖∇L‖_F on the gradient-flow path at gradient-flow time tau (zero init).
+def _orthogonal_scaled_gradnorm(u, pi):
+    """(1 + τ)‖∇L‖_F on the gradient-flow path at gradient-flow time τ = e^u − 1 (zero init).
 
     Column k of ∇L is π_k (p_k − e_k) with true-class probability p_k and (1 − p_k)/(C − 1) on every
-    other logit, so ‖∇L‖_F² = C/(C − 1) Σ_k π_k² (1 − p_k)².
+    other logit, so ‖∇L‖_F² = C/(C − 1) Σ_k π_k² (1 − p_k)². As τ → ∞, π_k (1 − p_k) τ → (C − 1)/C,
+    so (1 + τ)‖∇L‖_F → √((C − 1) C₊ / C), C₊ the number of classes with π_k > 0; that limit is
+    used past τ = e^600 (relative error < 1e-250).
     """
     c = pi.size
+    if u > 600.0:
+        return math.sqrt((c - 1.0) * np.count_nonzero(pi) / c)
+    tau = math.expm1(u)
     m = orthogonal_gd_margin(pi * tau, c)
     one_minus_p = (c - 1.0) / (np.exp(m) + c - 1.0)
-    return math.sqrt(c / (c - 1.0)) * float(np.sqrt(np.sum((pi * one_minus_p) ** 2)))
+    return math.sqrt(c / (c - 1.0)) * float(np.linalg.norm((1.0 + tau) * pi * one_minus_p))
 
 
-def _orthogonal_normalized_tau(pi, times):
-    """Gradient-flow time τ(t) reached by normalised flow at times t: dτ/dt = 1/‖∇L(τ)‖_F.
+def _orthogonal_clock_end(pi):
+    """u = log(1 + τ) past which (1 + τ)‖∇L‖_F equals its limit to ~1e-13 (every class in its tail)."""
+    return 36.0 + math.log(1.0 / float(np.min(pi[pi > 0])))
 
-    Integrated in u = log(1 + τ) (τ grows like e^{t/√(C−1)} late) with DOP853, rtol 1e-12.
+
+def _orthogonal_normalized_log_tau(pi, times):
+    """log(1 + τ(t)), τ the gradient-flow time reached by normalised flow at times t.
+
+    dτ/dt = 1/‖∇L(τ)‖_F, integrated in u = log(1 + τ) with DOP853 (rtol 1e-11) up to the u where
+    every class is in its 1/τ tail; from there on du/dt is constant (u grows linearly in t,
+    τ like e^{t/√(C−1)}).
     """
     uniq, inv = np.unique(times, return_inverse=True)
+    u_out = np.zeros_like(uniq)
     if uniq[-1] == 0:
-        return np.zeros_like(times)
-
-    def rhs(_, u):
-        tau = math.expm1(u[0])
-        return [1.0 / ((1.0 + tau) * _orthogonal_gradnorm(tau, pi))]
-
-    sol = integrate.solve_ivp(rhs, (0.0, uniq[-1]), [0.0], method="DOP853", t_eval=uniq,
-                              rtol=1e-12, atol=1e-14)
+        return u_out[inv]
+    u_end = _orthogonal_clock_end(pi)
+    event = lambda _, u: u[0] - u_end
+    event.terminal = True
+    sol = integrate.solve_ivp(lambda _, u: [1.0 / _orthogonal_scaled_gradnorm(u[0], pi)], (0.0, uniq[-1]),
+                              [0.0], method="DOP853", t_eval=uniq, events=event, rtol=1e-11, atol=1e-13)
     if not sol.success:
         raise RuntimeError(f"normalised-flow integration failed: {sol.message}")
-    return np.expm1(sol.y[0])[inv]
+    n = sol.t.size
+    u_out[:n] = sol.y[0]
+    if n < uniq.size:
+        t_end = float(sol.t_events[0][0])
+        u_out[n:] = u_end + (uniq[n:] - t_end) / _orthogonal_scaled_gradnorm(u_end + 1.0, pi)
+    return u_out[inv]
 
 
 def orthogonal_per_class_loss(class_probs, times, flow="gd"):
@@ -191,8 +211,10 @@ def orthogonal_per_class_loss(class_probs, times, flow="gd"):
     if flow == "sign":
         m = np.where(pi[None, :] > 0, 2.0 * t[:, None], 0.0)
         return _orthogonal_loss_from_margin(m, c)
-    tau = _orthogonal_normalized_tau(pi, t)
-    return _orthogonal_loss_from_margin(orthogonal_gd_margin(np.outer(tau, pi), c), c)
+    with np.errstate(over="ignore", invalid="ignore"):
+        tau = np.expm1(_orthogonal_normalized_log_tau(pi, t))
+        s = np.where(pi[None, :] > 0, np.outer(tau, pi), 0.0)
+    return _orthogonal_loss_from_margin(orthogonal_gd_margin(s, c), c)
 
 
 def _orthogonal_time_to_loss(pi, threshold, flow):
@@ -209,21 +231,20 @@ def _orthogonal_time_to_loss(pi, threshold, flow):
         tau = np.where(pi > 0, s_star / pi, np.inf)
     if flow == "gd":
         return tau
-    # normalised flow: t(τ_k) = ∫_0^{τ_k} ‖∇L(τ)‖_F dτ, integrated in u = log(1 + τ).
+    # normalised flow: t(τ_k) = ∫_0^{τ_k} ‖∇L(τ)‖_F dτ, integrated in u = log(1 + τ); constant
+    # integrand past the clock end (see _orthogonal_normalized_log_tau).
     finite = np.isfinite(tau)
-    u_k = np.log1p(tau[finite])
-    uniq, inv = np.unique(u_k, return_inverse=True)
-
-    def rhs(u, _):
-        tau_u = math.expm1(u)
-        return [(1.0 + tau_u) * _orthogonal_gradnorm(tau_u, pi)]
-
-    sol = integrate.solve_ivp(rhs, (0.0, uniq[-1]), [0.0], method="DOP853", t_eval=uniq,
-                              rtol=1e-12, atol=1e-14)
+    uniq, inv = np.unique(np.log1p(tau[finite]), return_inverse=True)
+    u_end = _orthogonal_clock_end(pi)
+    inside = uniq <= u_end
+    ends = np.concatenate([uniq[inside], [u_end]])
+    sol = integrate.solve_ivp(lambda u, _: [_orthogonal_scaled_gradnorm(u, pi)], (0.0, ends[-1]), [0.0],
+                              method="DOP853", t_eval=ends, rtol=1e-11, atol=1e-13)
     if not sol.success:
         raise RuntimeError(f"normalised-flow integration failed: {sol.message}")
+    t_u = np.concatenate([sol.y[0][:-1], sol.y[0][-1] + (uniq[~inside] - u_end) * _orthogonal_scaled_gradnorm(u_end + 1.0, pi)])
     out = np.full_like(pi, np.inf)
-    out[finite] = sol.y[0][inv]
+    out[finite] = t_u[inv]
     return out
 
 
@@ -293,7 +314,7 @@ class _UnigramGradientFlow:
         self.logp = w0 - logsumexp(w0)
         self.t = 0.0
         self.starts, self.widths, self.logps, self.coefs = [], [], [], []
-        self.nodes = {d: (1.0 - np.cos(np.arange(1, d + 1) * np.pi / d)) / 2.0 for d in (_DEGREE - 1, _DEGREE)}
+        self.nodes = (1.0 - np.cos(np.arange(1, _DEGREE + 1) * np.pi / _DEGREE)) / 2.0
         p = np.exp(self.logp)
         self.width = 0.05 / max(float(np.max(self.pi)), float(np.max(p)))
 
@@ -313,13 +334,17 @@ class _UnigramGradientFlow:
             g[i] = jm * scale[:, None]
         return e, g
 
-    def _collocate(self, p, width, degree):
-        """Solve for ψ's coefficients b (b_0 = 1) on one step; returns (b, Δlog p at σ = width) or None."""
-        c = self.nodes[degree]
-        e, g = self._kernels(c * width, width, degree)
-        vander = c[:, None] ** np.arange(degree + 1)[None, :]
+    def _collocate(self, p, e, g, nodes, degree, guess):
+        """Newton for ψ's coefficients b (b_0 = 1) from Σ_k p_k(σ_i) = 1 at the given nodes.
+
+        e, g: kernels at those nodes (columns m ≤ degree used). Returns (b, log p(end) − log p(start))
+        at every node, [n, C] (the last node is the step end), or None if Newton fails.
+        """
+        g = g[:, : degree + 1, :]
+        vander = nodes[:, None] ** np.arange(degree + 1)[None, :]
         b = np.zeros(degree + 1)
         b[0] = 1.0
+        b[1 : len(guess) + 1] = guess[:degree]
         for _ in range(30):
             r = e + p * np.matmul(b, g)
             if np.any(r <= 0):
@@ -329,7 +354,7 @@ class _UnigramGradientFlow:
             res = psi * s - 1.0
             if np.max(np.abs(res)) < 1e-14:
                 break
-            a = (p * p) / (r * r)
+            a = (p / r) ** 2
             jac = vander[:, 1:] * s[:, None] - psi[:, None] * np.matmul(g[:, 1:, :], a[:, :, None])[:, :, 0]
             try:
                 b[1:] -= np.linalg.solve(jac, res)
@@ -337,28 +362,35 @@ class _UnigramGradientFlow:
                 return None
         else:
             return None
-        psi_end = float(vander[-1] @ b)
-        if psi_end <= 0:
+        if np.any(psi <= 0):
             return None
-        return b, math.log(psi_end) - np.log(r[-1])
+        return b, np.log(psi)[:, None] - np.log(r)
 
     def step(self, t_stop=np.inf):
-        """Take one accepted step (not beyond t_stop); returns its (start, width)."""
+        """Take one accepted step (not beyond t_stop); returns its (start, width).
+
+        ψ of degree 7 is collocated at the 7 Chebyshev–Lobatto nodes of the step; the error estimate
+        is its distance to the degree-6 ψ collocated at 6 of the same nodes (the kernels are shared).
+        """
         p = np.exp(self.logp)
+        nodes = self.nodes
+        low_rows = np.delete(np.arange(_DEGREE), _DEGREE // 2)
         grid = np.linspace(0.0, 1.0, 9)
+        slope = -float(np.sum(p * (self.pi - p)))  # ψ'(0) = −dc/dt
         while True:
             width = min(self.width, t_stop - self.t)
-            low = self._collocate(p, width, _DEGREE - 1)
-            high = self._collocate(p, width, _DEGREE)
-            if low is None or high is None:
+            e, g = self._kernels(nodes * width, width, _DEGREE)
+            low = self._collocate(p, e[low_rows], g[low_rows], nodes[low_rows], _DEGREE - 1, [slope * width])
+            high = None if low is None else self._collocate(p, e, g, nodes, _DEGREE, low[0][1:])
+            ok = high is not None
+            if ok:
+                psi_low = np.polynomial.polynomial.polyval(grid, low[0])
+                psi_high = np.polynomial.polynomial.polyval(grid, high[0])
+                ok = np.all(psi_low > 0) and np.all(psi_high > 0)
+            if not ok:
                 self.width = width * 0.25
                 continue
-            psi_low = np.polynomial.polynomial.polyval(grid, low[0])
-            psi_high = np.polynomial.polynomial.polyval(grid, high[0])
-            if np.any(psi_low <= 0) or np.any(psi_high <= 0):
-                self.width = width * 0.25
-                continue
-            err = max(float(np.max(np.abs(high[1] - low[1]))),
+            err = max(float(np.max(np.abs(high[1][-1] - low[1][-1]))),
                       2.0 * float(np.max(np.abs(np.log(psi_high) - np.log(psi_low)))))
             factor = min(4.0, max(0.2, 0.9 * (_LOGP_TOL / max(err, 1e-300)) ** (1.0 / _DEGREE)))
             if err <= _LOGP_TOL:
@@ -371,8 +403,8 @@ class _UnigramGradientFlow:
         self.widths.append(width)
         self.logps.append(self.logp)
         self.coefs.append(high[0])
-        logp = self.logp + high[1]
-        self.logp = logp - logsumexp(logp)
+        self.node_logp = self.logp[None, :] + high[1]  # log p at starts[-1] + nodes * width
+        self.logp = self.node_logp[-1] - logsumexp(self.node_logp[-1])
         self.t = t_stop if landing else self.t + width
         # a step shortened to land on t_stop says nothing about how long the next one may be
         self.width = width * factor if width >= self.width else min(self.width, width * factor)
@@ -565,28 +597,27 @@ class _UnigramSignFlow:
 
 # -- normalised flow: gradient flow re-timed by arclength -----------------------------------
 
-_CHEB_X = (1.0 - np.cos(np.arange(9) * np.pi / 8)) / 2.0  # Chebyshev–Lobatto points on [0, 1]
-
-
-def _arclength_steps(flow):
+def _arclength_steps(flow, on_step=None):
     """Run gradient flow to ‖π − p‖ < 1e-13, integrating ‖π − p‖ over each step.
 
-    ‖π − p‖ is sampled at 9 Chebyshev–Lobatto points of every step and integrated through its
-    degree-8 interpolant. Returns per-step antiderivatives S_n(σ) (S_n(0) = 0) and the cumulative
-    arclength at step boundaries [n_steps + 1].
+    ‖π − p‖ is known at the step start and at the 7 collocation nodes, which together are the
+    Chebyshev–Lobatto points of degree 7; it is integrated through that interpolant. Returns
+    per-step antiderivatives S_n(σ) (S_n(0) = 0) and the cumulative arclength at step
+    boundaries [n_steps + 1]. on_step(n) is called after each step.
     """
+    x = np.concatenate([[0.0], flow.nodes])
     antiderivs, lengths = [], [0.0]
     gnorm = float(np.linalg.norm(flow.pi - np.exp(flow.logp)))
     while gnorm > 1e-13:
         g0 = gnorm
         _, width = flow.step()
-        n = len(flow.starts) - 1
-        logp = flow.logp_in_step(n, _CHEB_X[1:-1] * width)
-        gnorm = float(np.linalg.norm(flow.pi - np.exp(flow.logp)))
-        norms = np.concatenate([[g0], np.linalg.norm(flow.pi[None, :] - np.exp(logp), axis=1), [gnorm]])
-        cheb = np.polynomial.Chebyshev.fit(_CHEB_X * width, norms, deg=8, domain=[0.0, width])
+        norms = np.concatenate([[g0], np.linalg.norm(flow.pi[None, :] - np.exp(flow.node_logp), axis=1)])
+        gnorm = float(norms[-1])
+        cheb = np.polynomial.Chebyshev.fit(x * width, norms, deg=_DEGREE, domain=[0.0, width])
         antiderivs.append(cheb.integ(lbnd=0.0))
         lengths.append(lengths[-1] + float(antiderivs[-1](width)))
+        if on_step is not None:
+            on_step(len(flow.starts) - 1)
         if len(flow.starts) > _MAX_STEPS:
             raise RuntimeError("unigram normalised flow: too many steps")
     return antiderivs, np.asarray(lengths)
@@ -609,13 +640,10 @@ def _unigram_normalized_logp(pi, w0, t):
 
 
 def _scan_step(flow, n, log_pi, threshold, last, samples):
-    """Record, per class, the last sample of step n (4 per step) where |excess| > threshold."""
-    fracs = np.array([0.25, 0.5, 0.75, 1.0])
-    width = flow.widths[n]
-    logp = flow.logp_in_step(n, fracs * width)
-    exc = np.abs(log_pi[None, :] - logp)
-    for j, f in enumerate(fracs):
-        samples.append((n, f * width))
+    """Record, per class, the last sample of step n (its 7 nodes) where |excess| > threshold."""
+    exc = np.abs(log_pi[None, :] - flow.node_logp)
+    for j, c in enumerate(flow.nodes):
+        samples.append((n, c * flow.widths[n]))
         last[exc[j] > threshold] = len(samples) - 1
     return float(np.max(exc[-1]))
 
@@ -644,7 +672,8 @@ def _unigram_gd_time_to_excess(pi, w0, threshold, normalized):
 
     Gradient flow is stepped until every |excess| < threshold/10 at a step end (linearised, the
     coupling can then move a class by at most Σ_j π_j |e_j| < threshold/10); |excess| is sampled
-    4 times per step and the last crossing is bisected on the dense solution. A dip below the
+    at the 7 collocation nodes of every step and the last crossing is bisected on the dense
+    solution. A dip below the
     threshold and back between two samples would be missed.
     """
     flow = _UnigramGradientFlow(pi, w0)
@@ -652,11 +681,10 @@ def _unigram_gd_time_to_excess(pi, w0, threshold, normalized):
     last = np.where(np.abs(log_pi - flow.logp) > threshold, 0, -1)
     samples = [(0, 0.0)]
     if normalized:
-        antiderivs, lengths = _arclength_steps(flow)
-        for n in range(len(flow.starts)):
-            _scan_step(flow, n, log_pi, threshold, last, samples)
+        antiderivs, lengths = _arclength_steps(
+            flow, on_step=lambda n: _scan_step(flow, n, log_pi, threshold, last, samples))
     else:
-        while np.max(np.abs(log_pi - flow.logp)) >= threshold / 10.0 or not flow.starts:
+        while not flow.starts or np.max(np.abs(log_pi - flow.logp)) >= threshold / 10.0:
             flow.step()
             _scan_step(flow, len(flow.starts) - 1, log_pi, threshold, last, samples)
             if len(flow.starts) > _MAX_STEPS:
@@ -718,52 +746,6 @@ def unigram_excess_loss(class_probs, times, flow="gd", init_logits=None):
     """ℓ_k(t) + log π_k for the unigram model: [T, C] (→ 0; see `unigram_per_class_loss`)."""
     pi = _probs(class_probs, positive=True)
     return unigram_per_class_loss(pi, times, flow, init_logits) + np.log(pi)[None, :]
-
-
-def _unigram_gd_time_to_excess(pi, w0, threshold, normalized):
-    """Last time |excess_k| > threshold under gradient flow (or normalised flow, via arclength)."""
-    flow = _UnigramGradientFlow(pi, w0)
-    log_pi = flow.pi
-    log_pi = np.log(flow.pi)
-    fracs = np.array([0.25, 0.5, 0.75])
-    last = np.full(pi.size, -1)  # index of the last sample above threshold (-1: none)
-    samples = [(0, 0.0)]  # (step index, sigma); sample 0 is t = 0
-    above = np.abs(log_pi - flow.logp) > threshold
-    last[above] = 0
-    while True:
-        flow.step()
-        n = len(flow.starts) - 1
-        width = flow.widths[n]
-        logp = np.vstack([flow.logp_in_step(n, fracs * width), flow.logp[None, :]])
-        exc = np.abs(log_pi[None, :] - logp)
-        for j, f in enumerate(list(fracs) + [1.0]):
-            samples.append((n, f * width))
-            last[exc[j] > threshold] = len(samples) - 1
-        if np.max(exc[-1]) < threshold / 10.0:
-            break
-        if len(flow.starts) > _MAX_STEPS:
-            raise RuntimeError("unigram gradient flow: too many steps before the threshold")
-    out = np.zeros(pi.size)
-    for k in np.nonzero(last >= 0)[0]:
-        n, s_hi = samples[last[k] + 1]
-        s_lo = samples[last[k]][1] if samples[last[k]][0] == n else 0.0
-        f = lambda s: abs(log_pi[k] - flow.logp_in_step(n, [s])[0, k]) - threshold
-        s = optimize.brentq(f, s_lo, s_hi, xtol=1e-13 * max(1.0, flow.starts[n]), rtol=1e-14) if f(s_lo) > 0 >= f(s_hi) else s_hi
-        out[k] = flow.starts[n] + s
-    if not normalized:
-        return flow.unsort(out)
-    # re-time by arclength: t_norm = ∫_0^{τ} ‖π − p‖, τ the gradient-flow time found above
-    flow2 = _UnigramGradientFlow(pi, w0)
-    antiderivs, lengths = _arclength_steps(flow2, until_converged=True)
-    starts = np.asarray(flow2.starts)
-    t_norm = np.empty_like(out)
-    for k, tau in enumerate(out):
-        if len(starts) == 0 or tau >= flow2.t:
-            t_norm[k] = lengths[-1]
-            continue
-        n = int(np.searchsorted(starts, tau, side="right")) - 1
-        t_norm[k] = lengths[n] + float(antiderivs[n](tau - starts[n]))
-    return flow.unsort(t_norm)
 
 
 def time_to_loss(class_probs, threshold, flow="gd", model="orthogonal", init_logits=None):

@@ -5,13 +5,23 @@ import numpy as np
 
 from dynamics.data.dataset import Dataset
 from dynamics.data.digits import digits_barcoded, digits_long_tail
+from dynamics.data.grokking import modular_arithmetic, sparse_classification, xor_clusters
 from dynamics.data.synthetic import synthetic
+from dynamics.data.ufm import ufm
+from dynamics.data.text import cached_text, local_text, wordfreq_markov
 from dynamics.errors import ConfigError, check_choice, check_keys
 
 DATASETS = {
     "synthetic": synthetic,
     "digits_long_tail": digits_long_tail,
     "digits_barcoded": digits_barcoded,
+    "modular_arithmetic": modular_arithmetic,
+    "xor_clusters": xor_clusters,
+    "sparse_classification": sparse_classification,
+    "wordfreq_markov": wordfreq_markov,
+    "local_text": local_text,
+    "cached_text": cached_text,
+    "ufm": ufm,
 }
 
 

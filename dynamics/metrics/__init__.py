@@ -6,6 +6,9 @@ import jax
 import jax.numpy as jnp
 
 from dynamics import losses
+from dynamics.metrics.collapse import neural_collapse
+from dynamics.metrics.grokking import flipped_label_accuracy, key_frequencies
+from dynamics.metrics.hessian import per_class_hessian
 
 
 def per_class_gradients(sample_loss, params, x, y, num_classes: int, chunk: int = 256):
@@ -81,4 +84,9 @@ def evaluate(model, config, params, data):
 
 # Records an experiment asks for by name in config.train.extra_metrics:
 # fn(model, params, data, config) -> {record name: array}, pure, one member.
-EXTRA_METRICS = {}
+EXTRA_METRICS = {
+    "neural_collapse": neural_collapse,
+    "key_frequencies": key_frequencies,
+    "flipped_label_accuracy": flipped_label_accuracy,
+    "per_class_hessian": per_class_hessian,
+}

@@ -7,6 +7,10 @@ import inspect
 from dynamics.errors import ConfigError, check_choice, check_keys
 from dynamics.models.base import Model, from_flax
 from dynamics.models.mlp import MLP
+from dynamics.models.cnn import cnn
+from dynamics.models.collapse import ufm
+from dynamics.models.grokking import diagonal_linear, embed_mlp, modular_transformer, two_layer_relu
+from dynamics.models.transformer import transformer
 
 
 def linear(example_x, num_classes: int, use_bias: bool) -> Model:
@@ -21,7 +25,10 @@ def mlp(example_x, num_classes: int, hidden: tuple, use_bias: bool) -> Model:
     return from_flax(MLP(hidden=tuple(hidden), num_classes=num_classes, use_bias=use_bias), example_x)
 
 
-MODELS = {"linear": linear, "mlp": mlp}
+MODELS = {"linear": linear, "mlp": mlp, "transformer": transformer, "cnn": cnn,
+          "embed_mlp": embed_mlp, "modular_transformer": modular_transformer,
+          "two_layer_relu": two_layer_relu, "diagonal_linear": diagonal_linear,
+          "ufm": ufm}
 
 
 def build_model(model_config: dict, example_x, num_classes: int) -> Model:

@@ -64,4 +64,7 @@ def per_class_loss(history, path: str, record: str = "per_class_loss", theory=No
     plt.close(fig)
 
 
-FIGURES = {"per_class_loss": per_class_loss}
+from dynamics.plots.heavy_tail import heavy_tail_buckets, hessian_vs_frequency, reweighting  # noqa: E402
+
+FIGURES = {"per_class_loss": per_class_loss, "heavy_tail_buckets": heavy_tail_buckets,
+           "reweighting": reweighting, "hessian_vs_frequency": hessian_vs_frequency}

@@ -1,0 +1,193 @@
+"""Datasets of the grokking experiments: modular arithmetic, XOR clusters with flipped labels, and
+sparse linear classification for the diagonal linear network.
+
+Every builder returns labels as frequency ranks of the TRAINING split (class 0 the most frequent,
+ties broken by a fixed order); `class_residues` maps a modular-arithmetic rank back to its residue.
+"""
+import numpy as np
+
+from dynamics.data.dataset import Dataset
+from dynamics.errors import ConfigError, check_choice, check_range
+
+OPERATIONS = ("add", "subtract", "multiply", "divide", "quadratic")
+HELD_OUT_PER_CLASS = 0.1  # zipf splits keep at least this fraction of each class's pairs for the test set
+
+
+def is_prime(p: int) -> bool:
+    return p >= 2 and all(p % k for k in range(2, int(p**0.5) + 1))
+
+
+def modular_inverse(b, p: int):
+    """b^(p-2) mod p, the inverse of b != 0 in Z_p (Fermat's little theorem); b int array."""
+    return np.array([pow(int(v), p - 2, p) for v in np.ravel(b)], dtype=np.int64).reshape(np.shape(b))
+
+
+def apply_operation(operation: str, a, b, p: int):
+    """a ∘ b mod p for int arrays a, b; 'divide' is a * b^-1 (b != 0), 'quadratic' is a² + ab + b²."""
+    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    if operation == "add":
+        return (a + b) % p
+    if operation == "subtract":
+        return (a - b) % p
+    if operation == "multiply":
+        return (a * b) % p
+    if operation == "divide":
+        return (a * modular_inverse(b, p)) % p
+    return (a * a + a * b + b * b) % p
+
+
+def operation_table(p: int, operation: str):
+    """Every valid pair: a [P], b [P], a ∘ b mod p [P]; division leaves out b = 0."""
+    a, b = (g.ravel() for g in np.meshgrid(np.arange(p), np.arange(p), indexing="ij"))
+    if operation == "divide":
+        a, b = a[b != 0], b[b != 0]
+    return a, b, apply_operation(operation, a, b, p)
+
+
+def _zipf_train_counts(full_counts, exponent, total, rng):
+    """Training pairs per residue: the residue of (random) rank k keeps min(cap, c (k+1)^-s), at least
+    1, with cap = (1 - HELD_OUT_PER_CLASS) of its pairs and c set by bisection so the sum is `total`."""
+    p = len(full_counts)
+    order = rng.permutation(p)                               # order[k]: the residue given rank k
+    caps = np.floor((1.0 - HELD_OUT_PER_CLASS) * full_counts[order]).astype(np.int64)
+    shape = np.arange(1, p + 1, dtype=np.float64) ** -float(exponent)
+
+    def counts(c):
+        return np.minimum(caps, np.maximum(1, np.round(c * shape))).astype(np.int64)
+
+    lo, hi = 0.0, float(full_counts.max()) * float(p) ** float(exponent) + 1.0
+    if counts(hi).sum() < total:
+        raise ConfigError(f"data.train_fraction is too large for a zipf split: at most "
+                          f"{1 - HELD_OUT_PER_CLASS:g} of each class's pairs can be used for training")
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if counts(mid).sum() < total else (lo, mid)
+    per_residue = np.zeros(p, np.int64)
+    per_residue[order] = counts(hi)
+    return per_residue
+
+
+def modular_arithmetic(p: int, operation: str, train_fraction: float, zipf_exponent: float,
+                       seed: int) -> Dataset:
+    """All pairs (a, b), a, b < p, labelled by a ∘ b mod p (Power et al. 2022; Nanda et al. 2023).
+
+    Inputs: x [N, 3] int32 tokens (a, b, p) — the sequence "a b =" with token p standing for '='
+    (Nanda et al.'s format; the operation is fixed per dataset, so it gets no token). Vocabulary p + 1.
+    Split: zipf_exponent = 0 draws `train_fraction` of all pairs uniformly at random (Power et al.);
+    zipf_exponent = s > 0 makes the TRAINING set Zipfian over the output: the residue of (random)
+    rank k keeps min(0.9 n_k, c (k+1)^-s) of its n_k pairs (at least 1), c set so that
+    `train_fraction` of all pairs are kept. The test set is every other pair.
+    Labels: the residue's frequency rank in the training split (ties by residue), so class 0 is the
+    most frequent; `class_residues` gives the residue of each class.
+    """
+    if isinstance(p, bool) or not isinstance(p, int) or not is_prime(p):
+        raise ConfigError(f"data.p must be a prime number, got {p!r}")
+    check_choice("modular operation (data.operation)", operation, OPERATIONS)
+    check_range("data.train_fraction", train_fraction, 0.0, 1.0, low_open=True)
+    check_range("data.zipf_exponent", zipf_exponent, 0.0)
+    a, b, result = operation_table(p, operation)
+    total = int(round(train_fraction * len(a)))
+    if not 1 <= total < len(a):
+        raise ConfigError(f"data.train_fraction={train_fraction} leaves no training or no test pairs")
+    rng = np.random.default_rng(seed)
+    if zipf_exponent == 0:
+        is_train = np.zeros(len(a), bool)
+        is_train[rng.permutation(len(a))[:total]] = True
+    else:
+        per_residue = _zipf_train_counts(np.bincount(result, minlength=p), zipf_exponent, total, rng)
+        is_train = np.zeros(len(a), bool)
+        for r in range(p):
+            members = np.flatnonzero(result == r)
+            is_train[rng.permutation(members)[:per_residue[r]]] = True
+    train_counts = np.bincount(result[is_train], minlength=p)
+    residues = np.argsort(-train_counts, kind="stable")      # residues[c]: the residue of class c
+    rank = np.argsort(residues)                              # rank[r]: the class of residue r
+    tokens = np.stack([a, b, np.full_like(a, p)], axis=1).astype(np.int32)
+    labels = rank[result].astype(np.int32)
+    order = rng.permutation(len(a))                          # shuffle so no split is sorted by pair
+    tokens, labels, is_train = tokens[order], labels[order], is_train[order]
+    return Dataset(x=tokens[is_train], y=labels[is_train], class_counts=train_counts[residues].astype(np.int64),
+                   x_test=tokens[~is_train], y_test=labels[~is_train])
+
+
+def class_residues(data: Dataset, p: int, operation: str) -> np.ndarray:
+    """The residue of each class of a `modular_arithmetic` dataset: [C] ints (-1: class never seen).
+
+    Read off the data (each class is one residue): residue[c] = a ∘ b mod p of any pair labelled c.
+    """
+    x = np.concatenate([data.x, data.x_test]) if data.x_test is not None else data.x
+    y = np.concatenate([data.y, data.y_test]) if data.y_test is not None else data.y
+    residues = np.full(data.num_classes, -1, np.int64)
+    residues[y] = apply_operation(operation, x[:, 0], x[:, 1], p)
+    return residues
+
+
+def _frequency_ranked(y_train, y_test):
+    """Binary labels {0, 1} swapped if needed so that class 0 is the more frequent in training.
+    Returns y_train, y_test and the training counts [2]."""
+    counts = np.bincount(y_train, minlength=2)
+    swap = counts[1] > counts[0]
+    if swap:
+        y_train, y_test, counts = 1 - y_train, 1 - y_test, counts[::-1]
+    return y_train.astype(np.int32), y_test.astype(np.int32), counts.astype(np.int64)
+
+
+def xor_clusters(num_samples: int, input_dim: int, mean_norm: float, flip_fraction: float,
+                 num_test: int, seed: int) -> Dataset:
+    """XOR cluster data with flipped training labels (Xu, Wang, Frei, Vardi, Hu 2024, "Benign
+    Overfitting and Grokking in ReLU Networks for XOR Cluster Data", Sec. 2).
+
+    x = mu + xi, mu uniform over {±mu1, ±mu2}, xi ~ N(0, I_d), mu1 = mean_norm e_1 ⊥ mu2 = mean_norm e_2
+    (any orthogonal pair: the law is rotation invariant). Clean label: +1 on ±mu1, -1 on ±mu2,
+    i.e. class 1 = {±mu1}, class 0 = {±mu2} (swapped if class 1 is the more frequent in training).
+    round(flip_fraction * num_samples) training labels, chosen at random, are flipped
+    (extras['flipped'] bool [N]); the `num_test` test samples are clean.
+    """
+    for name, value, low in (("num_samples", num_samples, 2), ("input_dim", input_dim, 2), ("num_test", num_test, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ConfigError(f"data.{name} must be an integer >= {low}, got {value!r}")
+    check_range("data.mean_norm", mean_norm, 0.0)
+    check_range("data.flip_fraction", flip_fraction, 0.0, 0.5)
+    rng = np.random.default_rng(seed)
+
+    def sample(n):
+        cluster = rng.integers(0, 4, n)                      # 0: +mu1, 1: -mu1, 2: +mu2, 3: -mu2
+        x = rng.standard_normal((n, input_dim))
+        x[np.arange(n), np.where(cluster < 2, 0, 1)] += np.where(cluster % 2 == 0, mean_norm, -mean_norm)
+        return x.astype(np.float32), (cluster < 2).astype(np.int64)
+
+    x, y = sample(num_samples)
+    flipped = np.zeros(num_samples, bool)
+    flipped[rng.permutation(num_samples)[:int(round(flip_fraction * num_samples))]] = True
+    y = np.where(flipped, 1 - y, y)
+    x_test, y_test = sample(num_test)
+    y, y_test, counts = _frequency_ranked(y, y_test)
+    return Dataset(x=x, y=y, class_counts=counts, x_test=x_test, y_test=y_test, extras={"flipped": flipped})
+
+
+def sparse_classification(num_samples: int, input_dim: int, num_relevant: int, num_test: int,
+                          seed: int) -> Dataset:
+    """Sparse linear classification for the diagonal linear network (Lyu et al. 2024, "Dichotomy of
+    Early and Late Phase Implicit Biases Can Provably Induce Grokking", Sec. 3.2.3 setting).
+
+    x uniform on {-1, 1}^d; y = sign(<w*, x>) with w* = ±1 (random signs) on the first `num_relevant`
+    coordinates (odd, so no ties) and 0 elsewhere. Class 1 is y = +1, class 0 is y = -1; if class 1
+    is the more frequent in training the two are swapped (the same task with w* negated), so the
+    signed label y = 2 * class - 1 is sign(<±w*, x>) and the model's f is its logit. Same draws as
+    tests/theory/test_grokking.py's classification_instance for the same seed.
+    Only the classification version exists: the library's losses and metrics take integer labels;
+    with logits [0, f] cross-entropy is the logistic loss log(1 + exp(-y f)) of theory/grokking.py.
+    """
+    for name, value, low in (("num_samples", num_samples, 2), ("input_dim", input_dim, 1), ("num_test", num_test, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ConfigError(f"data.{name} must be an integer >= {low}, got {value!r}")
+    if isinstance(num_relevant, bool) or not isinstance(num_relevant, int) or num_relevant % 2 != 1 \
+            or num_relevant > input_dim:
+        raise ConfigError(f"data.num_relevant must be an odd integer <= data.input_dim ({input_dim}), got {num_relevant!r}")
+    rng = np.random.default_rng(seed)
+    x = rng.choice([-1.0, 1.0], (num_samples, input_dim))
+    w = rng.choice([-1.0, 1.0], num_relevant)
+    x_test = rng.choice([-1.0, 1.0], (num_test, input_dim))
+    to_class = lambda inputs: (inputs[:, :num_relevant] @ w > 0).astype(np.int64)
+    y, y_test, counts = _frequency_ranked(to_class(x), to_class(x_test))
+    return Dataset(x=x.astype(np.float32), y=y, class_counts=counts, x_test=x_test.astype(np.float32), y_test=y_test)
