@@ -1,6 +1,7 @@
 """Launcher: python -m dynamics.main --config=configs/NAME.py --workdir=DIR [--config.KEY=VALUE ...].
 
-Runs every member of the config's sweep (get_sweep(), if the file defines one), then writes
+Runs every member of the config's sweep (get_sweep(), if the file defines one; a --config.KEY
+override applies to every member and replaces that key's sweep axis), then writes
 config.json, history.npz, members.csv, metrics.csv and figures/ into the workdir. Bad input
 gets one line on stderr and exit code 2; nothing is written.
 """
@@ -47,6 +48,16 @@ def load_sweep(config_path: str) -> list:
     return module.get_sweep() if hasattr(module, "get_sweep") else [{}]
 
 
+def without_overridden(members: list, argv) -> list:
+    """Command-line overrides win over the sweep: drop the keys they set from every member (and duplicates)."""
+    overridden = {arg[len("--config."):].split("=")[0] for arg in argv if arg.startswith("--config.")}
+    unique = {}
+    for member in members:
+        kept = {k: v for k, v in member.items() if k not in overridden}
+        unique.setdefault(repr(sorted(kept.items())), kept)
+    return list(unique.values())
+
+
 def run(config: dict, members: list, workdir: str, overwrite: bool, progress=print) -> history_lib.History:
     """Validates, trains, selects and saves; everything before training may raise ConfigError."""
     existing = [f for f in history_lib.RESULT_FILES if os.path.exists(os.path.join(workdir, f))]
@@ -72,7 +83,7 @@ def main(argv):
     if _CONFIG.value is None or not _WORKDIR.value:
         fail("both --config=configs/NAME.py and --workdir=DIR are required")
     try:
-        members = load_sweep(config_flags.get_config_filename(flags.FLAGS["config"]))
+        members = without_overridden(load_sweep(config_flags.get_config_filename(flags.FLAGS["config"])), sys.argv)
         run(_CONFIG.value.to_dict(), members, _WORKDIR.value, _OVERWRITE.value)
     except ConfigError as e:
         fail(str(e))
