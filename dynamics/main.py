@@ -6,6 +6,7 @@ config.json, history.npz, members.csv, metrics.csv and figures/ into the workdir
 gets one line on stderr and exit code 2; nothing is written.
 """
 import importlib.util
+import logging
 import os
 import sys
 
@@ -15,6 +16,8 @@ from ml_collections import config_flags
 from dynamics import history as history_lib
 from dynamics import plots, train
 from dynamics.errors import ConfigError, check_choice
+
+logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)  # no "no TPU here" line on every CPU run
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file (configs/NAME.py).")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Directory for the results.")

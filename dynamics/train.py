@@ -221,41 +221,54 @@ def plan(config: dict, members: list) -> tuple:
     return configs, planned
 
 
-def _compile_group(group: Group, mesh):
-    """The jitted, member-vmapped init and chunk functions of a group."""
-    data_axes = 0 if group.data_stacked else None
-    setup = group.setup
-    init = jax.jit(jax.vmap(lambda n, d: init_state(setup, n, d), in_axes=(0, data_axes)))
-    chunk = jax.jit(jax.vmap(lambda n, d, s, r, start: run_chunk(setup, n, d, s, r, start),
-                             in_axes=(0, data_axes, 0, 0, None)), donate_argnums=(2, 3))
-    return init, chunk
+@dataclasses.dataclass
+class GroupProgram:
+    """A group placed on the devices: its compiled chunk function and the member-sharded inputs."""
+
+    chunk: Callable        # (numbers, data, states, records, start) -> (states, records), donating both
+    numbers: dict
+    data: Dataset
+    states: TrainState
+    records: dict
+    num_members: int       # before padding to a multiple of the device count
 
 
-def run_group(group: Group, progress: Callable = print, label: str = "") -> tuple:
-    """Runs one group to the end; returns host arrays (records [M, L, ...], diverged_step [M])."""
+def compile_group(group: Group) -> GroupProgram:
+    """Pads the members to the device count, shards them, and initialises their states."""
     mesh = sweep.member_mesh()
     num = len(group.indices)
     padded = sweep.padded_size(num, mesh)
     pad = lambda a: np.concatenate([a, np.repeat(a[-1:], padded - num, axis=0)])
     numbers = sweep.shard_members({k: pad(v) for k, v in group.numbers.items()}, mesh)
+    data_axes = 0 if group.data_stacked else None
     data = sweep.shard_members(jax.tree.map(pad, group.data), mesh) if group.data_stacked \
         else sweep.replicate(group.data, mesh)
-    init, chunk = _compile_group(group, mesh)
-    states = init(numbers, data)
-    num_logs = len(group.setup.log_steps)
+    setup = group.setup
+    init = jax.jit(jax.vmap(lambda n, d: init_state(setup, n, d), in_axes=(0, data_axes)))
+    chunk = jax.jit(jax.vmap(lambda n, d, s, r, start: run_chunk(setup, n, d, s, r, start),
+                             in_axes=(0, data_axes, 0, 0, None)), donate_argnums=(2, 3))
+    num_logs = len(setup.log_steps)
     records = sweep.shard_members({k: np.full((padded, num_logs) + v.shape, np.nan, np.float32)
                                    for k, v in group.record_shapes.items()}, mesh)
+    return GroupProgram(chunk, numbers, data, init(numbers, data), records, num)
+
+
+def run_group(group: Group, progress: Callable = print, label: str = "") -> tuple:
+    """Runs one group to the end; returns host arrays (records [M, L, ...], diverged_step [M])."""
+    program = compile_group(group)
+    states, records = program.states, program.records
     train = group.setup.config["train"]
     total, chunk_steps = train["num_steps"] + 1, train["chunk_steps"]
     began = last = time.perf_counter()
     for start in range(0, total, chunk_steps):
-        states, records = chunk(numbers, data, states, records, jnp.int32(start))
+        states, records = program.chunk(program.numbers, program.data, states, records, jnp.int32(start))
         jax.block_until_ready(states)
         now, done = time.perf_counter(), min(start + chunk_steps, total)
         rate = (done - start) / (now - last)  # the first chunk's rate includes compilation
         last = now
-        progress(f"{label}step {done - 1}/{total - 1} | {rate:.1f} steps/s x {num} members | "
+        progress(f"{label}step {done - 1}/{total - 1} | {rate:.1f} steps/s x {program.num_members} members | "
                  f"ETA {(total - done) / rate:.1f}s | elapsed {now - began:.1f}s")
+    num = program.num_members
     records, diverged = sweep.gather((records, states.diverged_step))
     return {k: v[:num] for k, v in records.items()}, diverged[:num]
 

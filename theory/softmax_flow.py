@@ -104,7 +104,8 @@ def orthogonal_gd_margin(scaled_time, num_classes):
         em1 = np.expm1(m)
         f = em1 + k * m - b
         f1 = em1 + 1.0 + k
-        m = m - 2.0 * f * f1 / (2.0 * f1 * f1 - f * (em1 + 1.0))
+        ratio = f / f1
+        m = m - ratio / (1.0 - 0.5 * ratio * (em1 + 1.0) / f1)
     return m
 
 

@@ -39,7 +39,7 @@ def predicted_grams(history, i: int):
     balanced = np.all(counts == counts[0])
     if loss == "cross_entropy" and lam == 0.0:
         seli = theory.seli_geometry(counts)
-        return ("ETF" if balanced else "SELI"), seli.classifier_gram, seli.class_mean_gram
+        return ("ETF" if balanced else "SELI"), seli.classifier_gram, theory.center_gram(seli.class_mean_gram, counts)
     if loss == "cross_entropy" and balanced:
         sol = theory.ufm_cross_entropy_balanced(len(counts), counts[0], lam, lam)
         return "ETF", sol.classifier_gram, theory.center_gram(sol.class_mean_gram, counts)

@@ -1,0 +1,61 @@
+"""Benign overfitting, then grokking, on XOR cluster data with flipped labels (Xu, Wang, Frei, Vardi,
+Hu 2024, "Benign Overfitting and Grokking in ReLU Networks for XOR Cluster Data", Thms. 3.1-3.2):
+a two-layer ReLU network trained by GD from a small initialisation fits every training label,
+the flipped ones included, after its first step while its test accuracy is near chance; much later
+its test accuracy becomes near Bayes-optimal while the flipped labels stay fitted.
+
+Run:     python -m dynamics.main --config=configs/grokking_xor.py --workdir=/tmp/grokking_xor
+Runtime: TODO on a 2-core CPU.
+"""
+import ml_collections
+
+
+def get_config():
+    c = ml_collections.ConfigDict()
+    c.seed = 0  # initialisation randomness
+
+    c.data = ml_collections.ConfigDict()
+    c.data.name = "xor_clusters"  # x = ±mu1 or ±mu2 plus N(0, I_d) noise, XOR labels
+    c.data.num_samples = 40  # n training samples
+    c.data.input_dim = 8000  # d, much larger than n (TODO scaling)
+    c.data.mean_norm = 20.0  # ||mu1|| = ||mu2|| (TODO scaling)
+    c.data.flip_fraction = 0.15  # fraction of training labels flipped
+    c.data.num_test = 1000  # clean test samples
+    c.data.seed = 0  # the data's own seed
+
+    c.model = ml_collections.ConfigDict()
+    c.model.name = "two_layer_relu"  # f(x) = sum_j a_j ReLU(<w_j, x>), a_j = ±1/sqrt(m) fixed
+    c.model.width = 100  # m hidden neurons
+    c.model.init_scale = 1e-4  # omega_init: w_j ~ N(0, omega_init^2 I_d)
+
+    c.loss = ml_collections.ConfigDict()
+    c.loss.name = "cross_entropy"  # on logits [0, f]: the logistic loss log(1 + exp(-y f))
+    c.loss.reweight_exponent = 0.0  # class weights ∝ π_k^-p (0: plain loss)
+    c.loss.logit_adjustment = 0.0  # τ in logits + τ log π (0: none)
+
+    c.optimizer = ml_collections.ConfigDict()
+    c.optimizer.name = "gd"  # full-batch gradient descent, as in the paper
+    c.optimizer.learning_rate = 1e-2  # step size alpha (TODO scaling)
+    c.optimizer.momentum = 0.0  # unused by gd
+    c.optimizer.b1 = 0.9  # unused by gd
+    c.optimizer.b2 = 0.999  # unused by gd
+    c.optimizer.eps = 1e-8  # unused by gd
+    c.optimizer.weight_decay = 0.0  # no regularisation in the paper
+    c.optimizer.schedule = "constant"  # constant step size
+    c.optimizer.warmup_steps = 0  # no warmup
+
+    c.train = ml_collections.ConfigDict()
+    c.train.num_steps = 1000  # GD steps
+    c.train.batch_size = 0  # full batch
+    c.train.chunk_steps = 100  # steps per compiled scan
+    c.train.num_log_points = 60  # log-spaced records; steps 0, 1, 2, ... are all logged
+    c.train.log_spacing = "log"  # log | linear
+    c.train.per_class_grad_norm = False  # not needed
+    c.train.extra_metrics = ("flipped_label_accuracy",)  # train accuracy on clean / flipped samples
+
+    c.select = ml_collections.ConfigDict()
+    c.select.rule = "none"  # none | best_lr
+    c.select.metric = "loss"  # unused with rule none
+
+    c.figures = ("grokking_xor",)  # names from dynamics.plots.FIGURES
+    return c

@@ -1,0 +1,70 @@
+"""Sweep specs: building members, grouping them into programs, and refusing bad specs."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from dynamics import sweep, train
+from dynamics.errors import ConfigError
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_product_zip_chain():
+    members = sweep.chain(
+        sweep.product(sweep.axis("a", [1, 2]), sweep.axis("b", ["x", "y"])),
+        sweep.zip(sweep.axis("a", [3, 4]), sweep.axis("b", ["z", "w"])),
+    )
+    assert members == [{"a": 1, "b": "x"}, {"a": 1, "b": "y"}, {"a": 2, "b": "x"}, {"a": 2, "b": "y"},
+                       {"a": 3, "b": "z"}, {"a": 4, "b": "w"}]
+
+
+def test_bad_specs_raise_config_errors(tiny_config):
+    with pytest.raises(ConfigError, match="empty"):
+        sweep.axis("seed", [])
+    with pytest.raises(ConfigError, match="equal length"):
+        sweep.zip(sweep.axis("seed", [0, 1]), sweep.axis("optimizer.learning_rate", [0.1]))
+    with pytest.raises(ConfigError, match="unknown config key 'optimizer.lr'"):
+        sweep.member_configs(tiny_config, sweep.axis("optimizer.lr", [0.1]))
+
+
+def test_numbers_share_a_program_and_code_changes_split_it(tiny_config):
+    members = sweep.chain(
+        sweep.product(sweep.axis("optimizer.name", ["gd"]), sweep.axis("optimizer.learning_rate", [0.1, 1.0]),
+                      sweep.axis("seed", [0, 1]), sweep.axis("data.seed", [0, 1])),
+        sweep.product(sweep.axis("optimizer.name", ["adam"]), sweep.axis("optimizer.weight_decay", [0.0, 0.1])),
+    )
+    _, groups = train.plan(tiny_config, members)
+    assert [len(g.indices) for g in groups] == [8, 2]
+    assert groups[0].data_stacked and not groups[1].data_stacked
+
+
+def bad_config_file(tmp_path, sweep_body):
+    path = tmp_path / "bad_sweep.py"
+    path.write_text(textwrap.dedent(f"""
+        import importlib.util
+        from dynamics import sweep
+        spec = importlib.util.spec_from_file_location("base", {os.path.join(ROOT, "configs", "heavy_tail_linear.py")!r})
+        base = importlib.util.module_from_spec(spec); spec.loader.exec_module(base)
+        get_config = base.get_config
+        def get_sweep():
+            return {sweep_body}
+    """))
+    return str(path)
+
+
+@pytest.mark.parametrize("body, message", [
+    ('sweep.axis("optimizer.lr", [0.1, 1.0])', "unknown config key 'optimizer.lr'"),
+    ('sweep.axis("seed", [])', "sweep axis 'seed' is empty"),
+    ('sweep.zip(sweep.axis("seed", [0, 1]), sweep.axis("optimizer.learning_rate", [0.1]))', "equal length"),
+])
+def test_bad_sweeps_exit_2_and_write_nothing(tmp_path, body, message):
+    workdir = tmp_path / "run"
+    result = subprocess.run([sys.executable, "-m", "dynamics.main", f"--config={bad_config_file(tmp_path, body)}",
+                             f"--workdir={workdir}"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr
+    assert not workdir.exists()
