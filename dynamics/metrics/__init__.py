@@ -11,7 +11,7 @@ from dynamics.metrics.grokking import flipped_label_accuracy, key_frequencies
 from dynamics.metrics.hessian import per_class_hessian
 
 
-def per_class_gradients(sample_loss, params, x, y, num_classes: int, chunk: int = 256):
+def per_class_gradients(sample_loss, params, x, y, num_classes: int, chunk: int = 64):
     """∇_θ of each class's mean loss, stacked on a leading class axis [C, ...].
 
     sample_loss(params, x_i, y_i) -> scalar. Per-sample gradients are summed into their class

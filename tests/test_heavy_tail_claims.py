@@ -1,0 +1,86 @@
+"""Claims of Kunstner et al. 2024 beyond the linear model, at tiny size, and the exactness of the
+per-class Hessian metric."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+from conftest import load_config_module
+from scipy import stats
+
+from dynamics import losses, train
+from dynamics.metrics.hessian import per_class_head_blocks
+from dynamics.models import build_model
+from dynamics.plots import frequency_buckets
+
+
+def bucket_losses(history, member, log_index=-1):
+    """Training loss of each frequency bucket (most frequent first) at a logged step; classes
+    without training labels are left out."""
+    counts = history.class_counts[member]
+    present = np.flatnonzero(counts > 0)
+    values = history.records["per_class_loss"][member, log_index]
+    return np.array([values[present[b]].mean() for b in frequency_buckets(counts[present])])
+
+
+def test_transformer_rare_tokens_lag_under_gd_not_adam():
+    """Kunstner et al. 2024, fig. 1: on heavy-tailed next-token classes GD leaves the rare tokens'
+    loss far behind the frequent ones', Adam much less. A 1-block width-16 transformer on 32
+    windows of 8 tokens (wordfreq vocabulary: 300 words + <unk>), 60 full-batch steps, GD at lr 1
+    and Adam at lr 0.01 (the best of {0.3, 1} and {0.003, 0.01} for the final loss).
+
+    Statistics (buckets: `frequency_buckets` of the classes present; 'frequent' = the top bucket,
+    here <unk> alone, 'rare' = tokens seen once): the gap rare - frequent bucket loss, and the
+    share of the rare bucket's initial loss removed. The raw ratio rare/frequent is reported but
+    not asserted: Adam drives the frequent bucket to ~0.2 nats, which inflates its ratio although
+    every bucket is fitted. Measured: gap GD 3.85 vs Adam 0.59 (asserted GD > 3 x Adam); rare
+    share removed GD 0.10 vs Adam 0.87 (asserted < 0.3 and > 0.6); ratio GD 3.1, Adam 4.3."""
+    c = load_config_module("heavy_tail_transformer").get_config().to_dict()
+    c["data"].update(vocab_size=300, seq_len=8, num_sequences=32)
+    c["model"].update(width=16, depth=1, num_heads=2, mlp_ratio=2)
+    c["train"].update(num_steps=60, chunk_steps=61, num_log_points=4)
+    c["select"]["rule"] = "none"
+    members = [{"optimizer.name": "gd", "optimizer.learning_rate": 1.0},
+               {"optimizer.name": "adam", "optimizer.learning_rate": 1e-2}]
+    history = train.run(c, members, progress=lambda s: None)
+    (gd, adam), (gd_0, adam_0) = ([bucket_losses(history, i, j) for i in (0, 1)] for j in (-1, 0))
+    gap_gd, gap_adam = gd[-1] - gd[0], adam[-1] - adam[0]
+    removed_gd, removed_adam = 1 - gd[-1] / gd_0[-1], 1 - adam[-1] / adam_0[-1]
+    assert gap_gd > 3.0 * gap_adam, (gd, adam)
+    assert removed_gd < 0.3 and removed_adam > 0.6, (removed_gd, removed_adam)
+
+
+def test_per_class_hessian_trace_grows_with_class_frequency(tiny_config):
+    """Kunstner et al. 2024, sec. 4: with heavy-tailed classes the Hessian block of class k's weights
+    has trace ≈ π_k (1 - π_k) E‖x‖² once the softmax has learned the class frequencies, so it grows
+    with the class count, and the gradient blocks are correlated with it. Linear model, step-Zipf
+    with 15 classes in 4 groups (counts 16, 8, 4, 2), 40 GD steps. Measured after training: group
+    means of the trace increase with the count, Spearman(trace, count) = 0.95, log-correlation
+    with the gradient-block norms 0.96; asserted > 0.8 and > 0.5. At W = 0 all traces are equal."""
+    c = tiny_config
+    c["train"].update(per_class_grad_norm=False, extra_metrics=("per_class_hessian",))
+    history = train.run(c, [{"optimizer.learning_rate": 1.0}], progress=lambda s: None)
+    counts = history.class_counts[0]
+    trace = history.records["per_class_head_hessian_trace"][0]
+    assert np.ptp(trace[0]) < 1e-6 * trace[0].mean()  # uniform softmax at W = 0, b = 0
+    group_means = [trace[-1][counts == n].mean() for n in sorted(set(counts))]
+    assert np.all(np.diff(group_means) > 0), group_means
+    assert stats.spearmanr(trace[-1], counts).statistic > 0.8
+    assert history.records["head_grad_hessian_correlation"][0, -1] > 0.5
+
+
+def test_hessian_block_formula_matches_jax_hessian():
+    """The per-class gradient norm and Hessian trace of the linear softmax model equal those read
+    off jax.grad / jax.hessian of the mean loss (with bias, cross-entropy and square loss)."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(7, 3)).astype(np.float32), np.array([0, 0, 0, 1, 1, 2, 3])
+    model = build_model({"name": "linear", "init_scale": 1.0, "use_bias": True}, x[:1], 4)
+    params = jax.tree.map(lambda p: p + 0.3 * jnp.ones_like(p) * jnp.arange(p.size).reshape(p.shape) / p.size,
+                          model.init(jax.random.PRNGKey(0)))
+    for name in ("cross_entropy", "square"):
+        grad_norm, trace = per_class_head_blocks(model, params, x, y, name, has_bias=True)
+        mean_loss = lambda p: jnp.mean(losses.LOSSES[name](model.apply(p, x), y))
+        hessian, grad = jax.hessian(mean_loss)(params)["head"], jax.grad(mean_loss)(params)["head"]
+        expected_trace = (jnp.einsum("dkdk->k", hessian["kernel"]["head"]["kernel"])
+                          + jnp.diagonal(hessian["bias"]["head"]["bias"]))
+        expected_norm = jnp.sqrt(jnp.sum(grad["kernel"] ** 2, axis=0) + grad["bias"] ** 2)
+        np.testing.assert_allclose(trace, expected_trace, rtol=1e-5)
+        np.testing.assert_allclose(grad_norm, expected_norm, rtol=1e-5)
