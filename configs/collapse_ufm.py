@@ -80,6 +80,7 @@ def get_config():
     c.train.log_spacing = "log"  # log | linear
     c.train.per_class_grad_norm = False  # not needed here
     c.train.extra_metrics = ("neural_collapse",)  # NC1-NC4, minority cosine, ETF/SELI distances, Grams
+    c.train.checkpoint_keep = 2  # checkpoints kept in DIR/checkpoints (one saved per chunk; resume by relaunching)
 
     c.select = ml_collections.ConfigDict()
     c.select.rule = "none"  # every member is shown
@@ -90,12 +91,12 @@ def get_config():
 
 
 def get_sweep():
-    """Four experiments, chained; members whose data differ only in values are vmapped together."""
+    """Five experiments, chained; members whose data differ only in values are vmapped together."""
     def fixed(settings):
         return [sweep.axis(key, [value]) for key, value in settings.items()]
 
     balanced = sweep.product(*fixed({"data.law": "uniform", "data.num_samples": 20}),
-                             sweep.axis("seed", [0, 1]))
+                             sweep.axis("optimizer.weight_decay", [0.0, 0.005]), sweep.axis("seed", [0, 1]))
     seli = sweep.product(*fixed({"data.law": "zipf", "data.num_samples": 28, "optimizer.name": "normalized_gd",
                                  "optimizer.learning_rate": 0.0125}),
                          sweep.axis("seed", [0, 1]))

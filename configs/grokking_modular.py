@@ -36,7 +36,7 @@ def get_config():
 
     c.optimizer = ml_collections.ConfigDict()
     c.optimizer.name = "adamw"  # gd | heavy_ball | adam | adamw | sign | normalized_gd | per_class_normalized_gd
-    c.optimizer.learning_rate = 3e-3  # step size η
+    c.optimizer.learning_rate = 1e-2  # step size η
     c.optimizer.momentum = 0.0  # heavy_ball's β, and sign's EMA β
     c.optimizer.b1 = 0.9  # adamw first-moment decay
     c.optimizer.b2 = 0.98  # adamw second-moment decay (Nanda et al. use 0.98)
@@ -46,13 +46,14 @@ def get_config():
     c.optimizer.warmup_steps = 0  # linear warmup length (warmup, cosine)
 
     c.train = ml_collections.ConfigDict()
-    c.train.num_steps = 3000  # full-batch optimizer steps
+    c.train.num_steps = 1200  # full-batch optimizer steps
     c.train.batch_size = 0  # 0: full batch (Power et al. and Nanda et al. train full batch)
-    c.train.chunk_steps = 250  # steps per compiled scan (one progress line each)
+    c.train.chunk_steps = 200  # steps per compiled scan (one progress line each)
     c.train.num_log_points = 80  # log-spaced records (fit and generalisation steps are read off them)
     c.train.log_spacing = "log"  # log | linear
     c.train.per_class_grad_norm = False  # per-class gradient norms (not needed here)
     c.train.extra_metrics = ("key_frequencies",)  # key_frequency_fraction and the embedding's spectrum
+    c.train.checkpoint_keep = 2  # checkpoints kept in DIR/checkpoints (one saved per chunk; resume by relaunching)
 
     c.select = ml_collections.ConfigDict()
     c.select.rule = "none"  # none | best_lr

@@ -16,9 +16,9 @@ def get_config():
 
     c.data = ml_collections.ConfigDict()
     c.data.name = "xor_clusters"  # x = ±mu1 or ±mu2 plus N(0, I_d) noise, XOR labels
-    c.data.num_samples = 40  # n training samples
-    c.data.input_dim = 8000  # d, much larger than n (TODO scaling)
-    c.data.mean_norm = 20.0  # ||mu1|| = ||mu2|| (TODO scaling)
+    c.data.num_samples = 100  # n training samples
+    c.data.input_dim = 20000  # d >> sqrt(n) ||mu||^2: the first step memorises (see the docstring)
+    c.data.mean_norm = 20.0  # ||mu||^2 = 400 >> sqrt(d / n): the clusters can be learned later
     c.data.flip_fraction = 0.15  # fraction of training labels flipped
     c.data.num_test = 1000  # clean test samples
     c.data.seed = 0  # the data's own seed
@@ -26,7 +26,7 @@ def get_config():
     c.model = ml_collections.ConfigDict()
     c.model.name = "two_layer_relu"  # f(x) = sum_j a_j ReLU(<w_j, x>), a_j = ±1/sqrt(m) fixed
     c.model.width = 100  # m hidden neurons
-    c.model.init_scale = 1e-4  # omega_init: w_j ~ N(0, omega_init^2 I_d)
+    c.model.init_scale = 3e-4  # omega_init: w_j ~ N(0, omega_init^2 I_d), a fraction of the step size
 
     c.loss = ml_collections.ConfigDict()
     c.loss.name = "cross_entropy"  # on logits [0, f]: the logistic loss log(1 + exp(-y f))
@@ -35,7 +35,7 @@ def get_config():
 
     c.optimizer = ml_collections.ConfigDict()
     c.optimizer.name = "gd"  # full-batch gradient descent, as in the paper
-    c.optimizer.learning_rate = 1e-2  # step size alpha (TODO scaling)
+    c.optimizer.learning_rate = 1e-3  # step size alpha: small, so the loss stays near log 2 for many steps
     c.optimizer.momentum = 0.0  # unused by gd
     c.optimizer.b1 = 0.9  # unused by gd
     c.optimizer.b2 = 0.999  # unused by gd
@@ -52,6 +52,7 @@ def get_config():
     c.train.log_spacing = "log"  # log | linear
     c.train.per_class_grad_norm = False  # not needed
     c.train.extra_metrics = ("flipped_label_accuracy",)  # train accuracy on clean / flipped samples
+    c.train.checkpoint_keep = 2  # checkpoints kept in DIR/checkpoints (one saved per chunk; resume by relaunching)
 
     c.select = ml_collections.ConfigDict()
     c.select.rule = "none"  # none | best_lr

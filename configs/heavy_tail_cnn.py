@@ -56,6 +56,7 @@ def get_config():
     c.train.log_spacing = "log"  # log | linear
     c.train.per_class_grad_norm = False  # ||∇ℓ_k|| per class (one backward pass per sample per log point)
     c.train.extra_metrics = ()  # names from dynamics.metrics.EXTRA_METRICS
+    c.train.checkpoint_keep = 2  # checkpoints kept in DIR/checkpoints while the run is in progress
 
     c.select = ml_collections.ConfigDict()
     c.select.rule = "best_lr"  # none | best_lr: per optimizer, the lr with the lowest final metric

@@ -57,6 +57,7 @@ def get_config():
     c.train.log_spacing = "log"  # log | linear
     c.train.per_class_grad_norm = True  # record ||∇ℓ_k|| for every class
     c.train.extra_metrics = ()  # names from dynamics.metrics.EXTRA_METRICS
+    c.train.checkpoint_keep = 2  # checkpoints kept in DIR/checkpoints (one saved per chunk; resume by relaunching)
 
     c.select = ml_collections.ConfigDict()
     c.select.rule = "best_lr"  # none | best_lr: per optimizer, the lr with the lowest final metric

@@ -7,7 +7,11 @@ class ConfigError(ValueError):
 
 def check_choice(what: str, name, choices) -> None:
     """Fails unless `name` is one of `choices`, listing them."""
-    if name not in choices:
+    try:
+        known = name in choices
+    except TypeError:  # an unhashable value (a list, a dict) is no valid name either
+        known = False
+    if not known:
         raise ConfigError(f"unknown {what} {name!r}; valid choices: {', '.join(sorted(choices))}")
 
 

@@ -52,6 +52,10 @@ class History:
     def swept_keys(self) -> list:
         return list(dict.fromkeys(k for m in self.members for k in m))
 
+    def swept_values(self, i: int) -> dict:
+        """Member i's value of every swept key (the base config's where member i does not set it)."""
+        return {key: self.members[i].get(key, _lookup(self.config, key)) for key in self.swept_keys}
+
     def label(self, i: int, exclude=(LR_KEY, "seed")) -> str:
         """A short name for member i from its swept values, e.g. 'adam' or 'sign momentum=0.9'."""
         parts = []
@@ -65,7 +69,7 @@ class History:
         """One row per member: swept values, status, whether selected, and final scalar records."""
         rows = []
         for i, member in enumerate(self.members):
-            row = {"member": i, **member,
+            row = {"member": i, **self.swept_values(i),
                    "status": "diverged" if self.diverged_step[i] >= 0 else "ok",
                    "diverged_step": int(self.diverged_step[i]), "selected": bool(self.selected[i])}
             for name, values in self.records.items():
@@ -102,7 +106,7 @@ class History:
             frames.append(pd.DataFrame(columns))
         table = pd.concat(frames, ignore_index=True)
         for key in self.swept_keys:
-            values = np.array([m.get(key, _lookup(self.config, key)) for m in self.members], dtype=object)
+            values = np.array([self.swept_values(i)[key] for i in range(num_members)], dtype=object)
             table[key] = values[table["member"].to_numpy()]
         return table
 
@@ -127,31 +131,27 @@ class History:
 
 
 def select_best_lr(history: History, metric: str) -> History:
-    """Per setting of the other swept values, keeps the learning rate with the lowest final `metric`.
+    """Per setting of the other swept values, keeps the learning rate with the lowest `metric` at the end.
 
-    Seeds are averaged; a diverged member counts as +inf (Kunstner et al. 2024 tune this way).
+    The score is the mean of the metric over the logged steps in the last fifth of training (so one
+    lucky point of an oscillating run does not win), averaged over seeds; a diverged member counts as
+    +inf. Kunstner et al. 2024 tune each optimizer's step size this way, on the final training loss.
     """
     if metric not in history.records or history.records[metric].ndim != 2:
         scalars = sorted(k for k, v in history.records.items() if v.ndim == 2)
         raise ConfigError(f"unknown selection metric (select.metric) {metric!r}; valid choices: {', '.join(scalars)}")
-    final = history.records[metric][:, -1].astype(np.float64)
-    final = np.where(np.isfinite(final) & (history.diverged_step < 0), final, np.inf)
+    tail = history.step >= 0.8 * history.step[-1]
+    score = history.records[metric][:, tail].astype(np.float64).mean(axis=1)
+    score = np.where(np.isfinite(score) & (history.diverged_step < 0), score, np.inf)
     groups = {}
     for i, member in enumerate(history.members):
         rest = tuple((k, repr(v)) for k, v in member.items() if k not in (LR_KEY, "seed"))
         groups.setdefault(rest, {}).setdefault(member.get(LR_KEY), []).append(i)
     selected = np.zeros(len(history.members), dtype=bool)
     for by_lr in groups.values():
-        best = min(by_lr, key=lambda lr: np.mean(final[by_lr[lr]]))
+        best = min(by_lr, key=lambda lr: np.mean(score[by_lr[lr]]))
         selected[by_lr[best]] = True
     return dataclasses.replace(history, selected=selected)
-
-
-def first_step_reaching(steps, values, level: float, axis: int = 0):
-    """The first entry of steps [L] where values [..., L, ...] (step axis `axis`) is >= level; NaN if none."""
-    reached = np.moveaxis(np.asarray(values) >= level, axis, -1)
-    first = np.where(reached.any(axis=-1), np.asarray(steps, dtype=np.float64)[np.argmax(reached, axis=-1)], np.nan)
-    return float(first) if first.ndim == 0 else first
 
 
 def _lookup(config: dict, dotted: str):

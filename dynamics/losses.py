@@ -2,7 +2,7 @@
 import jax
 import jax.numpy as jnp
 
-from dynamics.errors import check_choice, check_range
+from dynamics.errors import check_choice, check_keys, check_range
 
 
 def cross_entropy(logits, labels):
@@ -43,6 +43,7 @@ def class_weights(class_counts, reweight_exponent):
 
 
 def validate_loss(loss_config: dict) -> None:
+    check_keys("loss", loss_config, ("name", "reweight_exponent", "logit_adjustment"))
     check_choice("loss (loss.name)", loss_config["name"], LOSSES)
     check_range("loss.reweight_exponent", loss_config["reweight_exponent"], 0.0, 2.0)
     check_range("loss.logit_adjustment", loss_config["logit_adjustment"])

@@ -4,6 +4,12 @@ Runs every member of the config's sweep (get_sweep(), if the file defines one; a
 override applies to every member and replaces that key's sweep axis), then writes
 config.json, history.npz, members.csv, metrics.csv and figures/ into the workdir. Bad input
 gets one line on stderr and exit code 2; nothing is written.
+
+While it trains the workdir holds checkpoints/ (the last train.checkpoint_keep, one per chunk) and
+tensorboard/ (`tensorboard --logdir DIR`). Relaunching the same command resumes from the last
+checkpoint, with the same result as an uninterrupted run; a different config is refused. Once the
+results and figures are written (each to a temporary name, then renamed) the checkpoints are
+removed: a workdir with results and no checkpoints is complete and is only replaced with --overwrite.
 """
 import importlib.util
 import logging
@@ -11,11 +17,12 @@ import os
 import sys
 
 from absl import app, flags
+from absl import logging as absl_logging
 from ml_collections import config_flags
 
+from dynamics import checkpoint, plots, train
 from dynamics import history as history_lib
-from dynamics import plots, train
-from dynamics.errors import ConfigError, check_choice
+from dynamics.errors import ConfigError, check_choice, check_keys
 
 logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)  # no "no TPU here" line on every CPU run
 
@@ -25,7 +32,7 @@ _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace results already in t
 
 
 def fail(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
+    print(f"error: {' '.join(str(message).split())}", file=sys.stderr)
     sys.exit(2)
 
 
@@ -48,7 +55,10 @@ def load_sweep(config_path: str) -> list:
         spec.loader.exec_module(module)
     except OSError as e:
         raise ConfigError(f"cannot read the config file {config_path!r}: {e.strerror}")
-    return module.get_sweep() if hasattr(module, "get_sweep") else [{}]
+    members = module.get_sweep() if hasattr(module, "get_sweep") else [{}]
+    if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
+        raise ConfigError(f"get_sweep() must return a list of members ({{dotted key: value}} dicts), got {members!r}")
+    return members
 
 
 def without_overridden(members: list, argv) -> list:
@@ -62,25 +72,41 @@ def without_overridden(members: list, argv) -> list:
 
 
 def run(config: dict, members: list, workdir: str, overwrite: bool, progress=print) -> history_lib.History:
-    """Validates, trains, selects and saves; everything before training may raise ConfigError."""
-    existing = [f for f in history_lib.RESULT_FILES if os.path.exists(os.path.join(workdir, f))]
-    if existing and not overwrite:
-        raise ConfigError(f"workdir {workdir!r} already holds results ({', '.join(existing)}); "
-                          "pass --overwrite to replace them")
+    """Validates, trains (resuming from the workdir's checkpoint if it has one), selects and saves.
+
+    Everything before training may raise ConfigError, and then nothing has been written.
+    """
+    check_keys("config", config, train.SECTIONS)
+    if not isinstance(config["figures"], (tuple, list)):
+        raise ConfigError(f"figures must be a tuple of figure names, got {config['figures']!r}")
     for name in config["figures"]:
         check_choice("figure (figures)", name, plots.FIGURES)
-    result = train.run(config, members, progress)
+    existing = [f for f in history_lib.RESULT_FILES if os.path.exists(os.path.join(workdir, f))]
+    if existing and not overwrite and not checkpoint.exists(workdir):
+        raise ConfigError(f"workdir {workdir!r} already holds results ({', '.join(existing)}); "
+                          "pass --overwrite to replace them")
+    result = train.run(config, members, progress, workdir=workdir, fresh=overwrite)
     if config["select"]["rule"] == "best_lr":
         result = history_lib.select_best_lr(result, config["select"]["metric"])
     result.save(workdir)
     os.makedirs(os.path.join(workdir, "figures"), exist_ok=True)
     for name in config["figures"]:
-        plots.FIGURES[name](result, os.path.join(workdir, "figures", f"{name}.png"))
-    progress(f"wrote {workdir}: {', '.join(history_lib.RESULT_FILES)}, figures/")
+        write_figure(plots.FIGURES[name], result, os.path.join(workdir, "figures", f"{name}.png"))
+    checkpoint.remove(workdir)
+    progress(f"wrote {workdir}: {', '.join(history_lib.RESULT_FILES)}, figures/, tensorboard/")
     return result
 
 
+def write_figure(draw, history: history_lib.History, path: str) -> None:
+    """Draws to a temporary name, then renames: a crash never leaves a half-written figure."""
+    tmp = os.path.join(os.path.dirname(path), f".tmp-{os.path.basename(path)}")
+    draw(history, tmp)
+    os.replace(tmp, path)
+
+
 def main(argv):
+    if not flags.FLAGS["verbosity"].present:
+        absl_logging.set_verbosity(absl_logging.WARNING)  # orbax logs every save at INFO
     if len(argv) > 1:
         fail(f"unexpected arguments {argv[1:]}")
     if _CONFIG.value is None or not _WORKDIR.value:

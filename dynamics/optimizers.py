@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from dynamics.errors import check_choice, check_range
+from dynamics.errors import ConfigError, check_choice, check_keys, check_range
 
 SCHEDULES = ("constant", "warmup", "cosine")
 
@@ -82,6 +82,8 @@ def needs_per_class_gradients(name: str) -> bool:
 
 
 def validate_optimizer(opt: dict) -> None:
+    check_keys("optimizer", opt, ("name", "learning_rate", "momentum", "b1", "b2", "eps", "weight_decay", "schedule",
+                                  "warmup_steps"))
     check_choice("optimizer (optimizer.name)", opt["name"], OPTIMIZERS)
     check_choice("schedule (optimizer.schedule)", opt["schedule"], SCHEDULES)
     check_range("optimizer.learning_rate", opt["learning_rate"], 0.0, low_open=True)
@@ -90,7 +92,8 @@ def validate_optimizer(opt: dict) -> None:
     check_range("optimizer.b2", opt["b2"], 0.0, 0.99999999)
     check_range("optimizer.eps", opt["eps"], 0.0, low_open=True)
     check_range("optimizer.weight_decay", opt["weight_decay"], 0.0)
-    check_range("optimizer.warmup_steps", opt["warmup_steps"], 0)
+    if isinstance(opt["warmup_steps"], bool) or not isinstance(opt["warmup_steps"], int) or opt["warmup_steps"] < 0:
+        raise ConfigError(f"optimizer.warmup_steps must be an integer >= 0, got {opt['warmup_steps']!r}")
 
 
 def build_optimizer(opt: dict, num_steps: int) -> optax.GradientTransformation:

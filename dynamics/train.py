@@ -14,6 +14,7 @@ import numpy as np
 import optax
 
 from dynamics import losses, metrics, sweep
+from dynamics.checkpoint import Workdir
 from dynamics.data import Dataset, build_dataset
 from dynamics.errors import ConfigError, check_choice, check_keys, check_range
 from dynamics.history import History
@@ -22,7 +23,7 @@ from dynamics.optimizers import build_optimizer, needs_per_class_gradients, vali
 
 SECTIONS = ("seed", "data", "model", "loss", "optimizer", "train", "select", "figures")
 TRAIN_KEYS = ("num_steps", "batch_size", "chunk_steps", "num_log_points", "log_spacing",
-              "per_class_grad_norm", "extra_metrics")
+              "per_class_grad_norm", "extra_metrics", "checkpoint_keep")
 
 
 class TrainState(NamedTuple):
@@ -143,19 +144,25 @@ def run_chunk(setup: Setup, numbers: dict, data: Dataset, state: TrainState, rec
 def validate(config: dict) -> None:
     """Checks a member's config before anything is built or compiled."""
     check_keys("config", config, SECTIONS)
+    for section in ("data", "model", "loss", "optimizer", "train", "select"):
+        if not isinstance(config[section], dict):
+            raise ConfigError(f"config.{section} must be a section of settings, got {config[section]!r}")
     seed = config["seed"]
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**31:
         raise ConfigError(f"seed must be an integer in [0, 2^31), got {seed!r}")
     train = config["train"]
     check_keys("train", train, TRAIN_KEYS)
-    for key in ("num_steps", "chunk_steps", "num_log_points"):
+    for key in ("num_steps", "chunk_steps", "num_log_points", "checkpoint_keep"):
         value = train[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"train.{key} must be a positive integer, got {value!r}")
     if isinstance(train["batch_size"], bool) or not isinstance(train["batch_size"], int) or train["batch_size"] < 0:
         raise ConfigError(f"train.batch_size must be an integer >= 0 (0: full batch), got {train['batch_size']!r}")
     check_choice("log spacing (train.log_spacing)", train["log_spacing"], ("log", "linear"))
-    check_choice("value for train.per_class_grad_norm", train["per_class_grad_norm"], (True, False))
+    if not isinstance(train["per_class_grad_norm"], bool):
+        raise ConfigError(f"train.per_class_grad_norm must be True or False, got {train['per_class_grad_norm']!r}")
+    if not isinstance(train["extra_metrics"], (tuple, list)):
+        raise ConfigError(f"train.extra_metrics must be a tuple of metric names, got {train['extra_metrics']!r}")
     for name in train["extra_metrics"]:
         check_choice("metric (train.extra_metrics)", name, metrics.EXTRA_METRICS)
     check_keys("model", config["model"], set(config["model"]) | {"name", "init_scale"})
@@ -164,6 +171,8 @@ def validate(config: dict) -> None:
     validate_optimizer(config["optimizer"])
     check_keys("select", config["select"], ("rule", "metric"))
     check_choice("selection rule (select.rule)", config["select"]["rule"], ("none", "best_lr"))
+    if not isinstance(config["select"]["metric"], str):
+        raise ConfigError(f"select.metric must be the name of a scalar record, got {config['select']['metric']!r}")
 
 
 @dataclasses.dataclass
@@ -176,6 +185,7 @@ class Group:
     data: Dataset          # shared, or stacked with a leading member axis
     data_stacked: bool
     record_shapes: dict    # {record name: jax.ShapeDtypeStruct} of one member at one step
+    state_shapes: Any = None  # TrainState of jax.ShapeDtypeStruct: one member's state
 
 
 def plan(config: dict, members: list) -> tuple:
@@ -213,11 +223,15 @@ def plan(config: dict, members: list) -> tuple:
         except (TypeError, ValueError) as e:
             raise ConfigError(f"model {cfg['model']['name']!r} cannot take this data: {str(e).splitlines()[0]}")
         shapes = jax.eval_shape(lambda s: record(setup, first_numbers, group_data[0], s), state)
-        planned.append(Group(indices, setup, numbers, data, stacked, shapes))
+        planned.append(Group(indices, setup, numbers, data, stacked, shapes, state))
     if any(not np.array_equal(g.setup.log_steps, planned[0].setup.log_steps) for g in planned):
         raise ConfigError("all members of a sweep must log at the same steps (train.num_steps, train.num_log_points)")
     if any(jax.tree.map(np.shape, g.record_shapes) != jax.tree.map(np.shape, planned[0].record_shapes) for g in planned):
         raise ConfigError("all members of a sweep must record the same metrics with the same number of classes")
+    scalars = sorted(k for k, v in planned[0].record_shapes.items() if v.ndim == 0)
+    for cfg in configs:
+        if cfg["select"]["rule"] == "best_lr":
+            check_choice("selection metric (select.metric)", cfg["select"]["metric"], scalars)
     return configs, planned
 
 
@@ -233,8 +247,9 @@ class GroupProgram:
     num_members: int       # before padding to a multiple of the device count
 
 
-def compile_group(group: Group) -> GroupProgram:
-    """Pads the members to the device count, shards them, and initialises their states."""
+def compile_group(group: Group, resume: tuple = None) -> GroupProgram:
+    """Pads the members to the device count, shards them, and initialises their states, or takes
+    them from resume = (state leaves, records): a checkpoint's host arrays [M, ...]."""
     mesh = sweep.member_mesh()
     num = len(group.indices)
     padded = sweep.padded_size(num, mesh)
@@ -248,19 +263,28 @@ def compile_group(group: Group) -> GroupProgram:
     chunk = jax.jit(jax.vmap(lambda n, d, s, r, start: run_chunk(setup, n, d, s, r, start),
                              in_axes=(0, data_axes, 0, 0, None)), donate_argnums=(2, 3))
     num_logs = len(setup.log_steps)
+    if resume is not None:
+        leaves, records = resume
+        states = sweep.shard_members(jax.tree.unflatten(jax.tree.structure(group.state_shapes), map(pad, leaves)), mesh)
+        return GroupProgram(chunk, numbers, data, states, sweep.shard_members(jax.tree.map(pad, records), mesh), num)
     records = sweep.shard_members({k: np.full((padded, num_logs) + v.shape, np.nan, np.float32)
                                    for k, v in group.record_shapes.items()}, mesh)
     return GroupProgram(chunk, numbers, data, init(numbers, data), records, num)
 
 
-def run_group(group: Group, progress: Callable = print, label: str = "") -> tuple:
-    """Runs one group to the end; returns host arrays (records [M, L, ...], diverged_step [M])."""
-    program = compile_group(group)
+def run_group(group: Group, progress: Callable = print, label: str = "", resume: tuple = None,
+              after_chunk: Callable = None) -> tuple:
+    """Runs one group to the end; returns host arrays (records [M, L, ...], diverged_step [M]).
+
+    resume: (start step, state leaves, records) from a checkpoint. after_chunk(next start step, states,
+    records) is called with the device arrays after every chunk (run() checkpoints there).
+    """
+    program = compile_group(group, None if resume is None else resume[1:])
     states, records = program.states, program.records
     train = group.setup.config["train"]
     total, chunk_steps = train["num_steps"] + 1, train["chunk_steps"]
     began = last = time.perf_counter()
-    for start in range(0, total, chunk_steps):
+    for start in range(0 if resume is None else resume[0], total, chunk_steps):
         states, records = program.chunk(program.numbers, program.data, states, records, jnp.int32(start))
         jax.block_until_ready(states)
         now, done = time.perf_counter(), min(start + chunk_steps, total)
@@ -268,21 +292,39 @@ def run_group(group: Group, progress: Callable = print, label: str = "") -> tupl
         last = now
         progress(f"{label}step {done - 1}/{total - 1} | {rate:.1f} steps/s x {program.num_members} members | "
                  f"ETA {(total - done) / rate:.1f}s | elapsed {now - began:.1f}s")
+        if after_chunk is not None:
+            after_chunk(done, states, records)
     num = program.num_members
     records, diverged = sweep.gather((records, states.diverged_step))
     return {k: v[:num] for k, v in records.items()}, diverged[:num]
 
 
-def run(config: dict, members: list = ({},), progress: Callable = print) -> History:
-    """Runs every member of the sweep and returns their History (member order preserved)."""
-    configs, groups = plan(config, list(members))
+def run(config: dict, members: list = ({},), progress: Callable = print, workdir: str = None,
+        fresh: bool = False) -> History:
+    """Runs every member of the sweep and returns their History (member order preserved).
+
+    With a workdir (the launcher passes one): checks it can hold the run, checkpoints after every
+    chunk and resumes from the latest checkpoint there, and writes TensorBoard summaries
+    (dynamics.checkpoint.Workdir); fresh=True first discards the checkpoints and summaries there.
+    """
+    members = list(members)
+    configs, groups = plan(config, members)
+    files = None if workdir is None else Workdir(workdir, config, members, configs, groups, fresh, progress)
     results = [None] * len(configs)
-    for g, group in enumerate(groups):
-        label = f"[group {g + 1}/{len(groups)}] " if len(groups) > 1 else ""
-        records, diverged = run_group(group, progress, label)
-        data = group.data
-        counts = np.asarray(data.class_counts)
-        for j, i in enumerate(group.indices):
-            results[i] = ({k: v[j] for k, v in records.items()}, int(diverged[j]),
-                          counts[j] if group.data_stacked else counts)
-    return History.from_members(config, list(members), groups[0].setup.log_steps, results)
+    try:
+        for g, group in enumerate(groups):
+            label = f"[group {g + 1}/{len(groups)}] " if len(groups) > 1 else ""
+            done = files.result(g) if files else None
+            if done is None:
+                done = run_group(group, progress, label, *((files.resume(g), files.after_chunk(g)) if files else ()))
+                if files:
+                    files.group_done(done)
+            records, diverged = done
+            counts = np.asarray(group.data.class_counts)
+            for j, i in enumerate(group.indices):
+                results[i] = ({k: v[j] for k, v in records.items()}, int(diverged[j]),
+                              counts[j] if group.data_stacked else counts)
+    finally:
+        if files:
+            files.close()
+    return History.from_members(config, members, groups[0].setup.log_steps, results)

@@ -15,6 +15,7 @@ from dynamics.metrics import collapse as nc
 from theory import collapse as theory
 
 ATOL = 1e-5  # float32 metrics; measured <= 2e-6 on every exact geometry below
+_collapse_metrics = jax.jit(nc.collapse_metrics)  # one compile per shape instead of op-by-op dispatch
 
 
 def _factor(gram_CxC, dim):
@@ -32,7 +33,7 @@ def _metrics(means_CxD, classifier_CxD, counts, offset=0.0, noise=0.0, seed=0):
     rng = np.random.default_rng(seed)
     features = means_CxD[labels] + offset + noise * rng.normal(size=(len(labels), means_CxD.shape[1]))
     logits = features @ classifier_CxD.T
-    out = nc.collapse_metrics(jnp.asarray(features, jnp.float32), jnp.asarray(labels), jnp.asarray(logits, jnp.float32),
+    out = _collapse_metrics(jnp.asarray(features, jnp.float32), jnp.asarray(labels), jnp.asarray(logits, jnp.float32),
                               jnp.asarray(classifier_CxD, jnp.float32), jnp.asarray(counts))
     return {k: np.asarray(v) for k, v in out.items()}, features, labels
 

@@ -33,9 +33,11 @@ FLOWS = ("gd", "sign", "normalized")
 MODELS = ("orthogonal", "unigram")
 
 # Unigram gradient flow: a degree-7 polynomial for the normaliser on each step, a degree-6 one for
-# the error estimate, and the absolute error allowed per step in log softmax(w).
+# the error estimate; error allowed per step in log softmax(w): _LOGP_TOL, or _EXCESS_RTOL times
+# the largest |excess| once that is small (so that small excesses keep their relative accuracy).
 _DEGREE = 7
 _LOGP_TOL = 1e-9
+_EXCESS_RTOL = 1e-6
 # Below this |z| the functions J_m(z) come from a Taylor series (forward recurrence above it).
 _SERIES_RADIUS = 2.0
 _SERIES_TERMS = 18
@@ -304,13 +306,15 @@ class _UnigramGradientFlow:
     on each step, fixed by collocation at Chebyshev–Lobatto nodes (Newton on 7 unknowns); the
     integrals are exact (J_m functions), so classes with π_k H ≫ 1 (the stiff ones) cost nothing
     in accuracy. A degree-6 solution on the same step estimates the error; steps are accepted when
-    the two differ by ≤ _LOGP_TOL in every log p_k, and grow geometrically once classes converge.
+    the two differ by ≤ min(1e-9, 1e-6 · max_k |excess_k|) in every log p_k (absolute early, relative
+    to the excess late), and grow geometrically once classes converge.
     Classes are sorted by decreasing π internally.
     """
 
     def __init__(self, pi, init_logits):
         self.order = np.argsort(-pi, kind="stable")
         self.pi = pi[self.order]
+        self.log_pi = np.log(self.pi)
         w0 = np.asarray(init_logits, dtype=np.float64)[self.order]
         self.logp = w0 - logsumexp(w0)
         self.t = 0.0
@@ -378,6 +382,8 @@ class _UnigramGradientFlow:
         low_rows = np.delete(np.arange(_DEGREE), _DEGREE // 2)
         grid = np.linspace(0.0, 1.0, 9)
         slope = -float(np.sum(p * (self.pi - p)))  # ψ'(0) = −dc/dt
+        excess = float(np.max(np.abs(self.log_pi - self.logp)))
+        tol = min(_LOGP_TOL, max(_EXCESS_RTOL * excess, 1e-15))
         while True:
             width = min(self.width, t_stop - self.t)
             e, g = self._kernels(nodes * width, width, _DEGREE)
@@ -393,8 +399,8 @@ class _UnigramGradientFlow:
                 continue
             err = max(float(np.max(np.abs(high[1][-1] - low[1][-1]))),
                       2.0 * float(np.max(np.abs(np.log(psi_high) - np.log(psi_low)))))
-            factor = min(4.0, max(0.2, 0.9 * (_LOGP_TOL / max(err, 1e-300)) ** (1.0 / _DEGREE)))
-            if err <= _LOGP_TOL:
+            factor = min(4.0, max(0.2, 0.9 * (tol / max(err, 1e-300)) ** (1.0 / _DEGREE)))
+            if err <= tol:
                 break
             self.width = width * factor
             if self.width < 1e-14 * max(self.t, 1.0):

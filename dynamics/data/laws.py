@@ -50,11 +50,13 @@ def uniform_counts(num_classes: int, num_samples: int) -> np.ndarray:
 def class_counts(law: str, num_classes: int, num_samples: int, exponent: float, ratio: float) -> np.ndarray:
     """Counts [C] under the named law; `exponent` is used by zipf, `ratio` by two_class."""
     check_choice("frequency law (data.law)", law, ("zipf", "step_zipf", "two_class", "uniform"))
-    if not isinstance(num_classes, int) or num_classes < 1:
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
         raise ConfigError(f"data.num_classes must be a positive integer, got {num_classes!r}")
-    if not isinstance(num_samples, int) or num_samples < num_classes:
+    if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < num_classes:
         raise ConfigError(
             f"data.num_samples must be an integer >= data.num_classes ({num_classes}), got {num_samples!r}")
+    check_range("data.exponent", exponent, 0.0)  # checked whatever the law: a bad value is never silently unused
+    check_range("data.ratio", ratio, 1.0)
     if law == "zipf":
         return zipf_counts(num_classes, num_samples, exponent)
     if law == "step_zipf":

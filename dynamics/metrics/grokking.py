@@ -3,7 +3,7 @@ import jax.numpy as jnp
 
 from dynamics.errors import ConfigError
 
-NUM_KEY_FREQUENCIES = 5  # k of the key-frequency fraction (Nanda et al. 2023 find 5 key frequencies at p = 113)
+NUM_KEY_FREQUENCIES = 6  # k of the key-frequency fraction: the embed_mlp runs here settle on 6-7 frequencies
 
 
 def embedding_spectrum(embedding_PxD):

@@ -13,8 +13,14 @@ from dynamics.models.grokking import diagonal_linear, embed_mlp, modular_transfo
 from dynamics.models.transformer import transformer
 
 
+def check_bool(name: str, value) -> None:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{name} must be True or False, got {value!r}")
+
+
 def linear(example_x, num_classes: int, use_bias: bool) -> Model:
     """Linear softmax model: logits = W x (+ b)."""
+    check_bool("model.use_bias", use_bias)
     return from_flax(MLP(hidden=(), num_classes=num_classes, use_bias=use_bias), example_x)
 
 
@@ -22,6 +28,7 @@ def mlp(example_x, num_classes: int, hidden: tuple, use_bias: bool) -> Model:
     """ReLU multilayer perceptron with the given hidden widths."""
     if not hidden or any(not isinstance(w, int) or w < 1 for w in hidden):
         raise ConfigError(f"model.hidden must be a non-empty tuple of positive integers, got {hidden!r}")
+    check_bool("model.use_bias", use_bias)
     return from_flax(MLP(hidden=tuple(hidden), num_classes=num_classes, use_bias=use_bias), example_x)
 
 

@@ -66,9 +66,13 @@ def per_class_loss(history, path: str, record: str = "per_class_loss", theory=No
 
 from dynamics.plots.collapse import (collapse_nc_curves, collapse_ufm_geometry,  # noqa: E402
                                      collapse_ufm_minority, collapse_vs_imbalance)
+from dynamics.plots.grokking import (grokking_diagonal, grokking_imbalanced, grokking_modular,  # noqa: E402
+                                     grokking_xor)
 from dynamics.plots.heavy_tail import heavy_tail_buckets, hessian_vs_frequency, reweighting  # noqa: E402
 
 FIGURES = {"per_class_loss": per_class_loss, "heavy_tail_buckets": heavy_tail_buckets,
            "reweighting": reweighting, "hessian_vs_frequency": hessian_vs_frequency,
            "collapse_ufm_geometry": collapse_ufm_geometry, "collapse_ufm_minority": collapse_ufm_minority,
-           "collapse_nc_curves": collapse_nc_curves, "collapse_vs_imbalance": collapse_vs_imbalance}
+           "collapse_nc_curves": collapse_nc_curves, "collapse_vs_imbalance": collapse_vs_imbalance,
+           "grokking_modular": grokking_modular, "grokking_xor": grokking_xor,
+           "grokking_diagonal": grokking_diagonal, "grokking_imbalanced": grokking_imbalanced}

@@ -81,8 +81,8 @@ def hessian_vs_frequency(history, path: str) -> None:
     colors = plt.cm.viridis(np.linspace(0.0, 0.85, len(picks)))
     for row, i in zip(axes, members):
         counts = history.class_counts[i]
-        for ax, record, name in ((row[0], "per_class_head_grad_norm", "‖∇_{w_k} L‖"),
-                                 (row[1], "per_class_head_hessian_trace", "Tr ∇²_{w_k} L")):
+        for ax, record, name in ((row[0], "per_class_head_grad_norm", r"$\|\nabla_{w_k} L\|$"),
+                                 (row[1], "per_class_head_hessian_trace", r"$\mathrm{Tr}\,\nabla^2_{w_k} L$")):
             for color, j in zip(colors, picks):
                 ax.scatter(counts, history.records[record][i, j], s=6, color=color, label=f"step {steps[j]}")
             ax.set_xscale("log")
@@ -95,7 +95,7 @@ def hessian_vs_frequency(history, path: str) -> None:
         row[2].set_xscale("log")
         row[2].set_ylim(-1.05, 1.05)
         row[2].set_xlabel("step")
-        row[2].set_ylabel("corr(log ‖∇‖, log Tr H) over classes")
+        row[2].set_ylabel(r"corr(log $\|\nabla_{w_k} L\|$, log Tr) over classes", fontsize=8)
         row[0].legend(fontsize=6, loc="best")
     fig.tight_layout()
     fig.savefig(path, dpi=90)

@@ -45,7 +45,9 @@ def test_orthogonal_matches_full_matrix_ode(flow):
     c = pi.size
 
     def rhs(_, w):
-        grad = (softmax(w.reshape(c, c), axis=0) - np.eye(c)) * pi[None, :]
+        probs = softmax(w.reshape(c, c), axis=0)
+        off = probs * (1 - np.eye(c))
+        grad = (off - np.diag(off.sum(axis=0))) * pi[None, :]  # p_k − 1 = −Σ_{j≠k} p_j, no cancellation
         return -(grad / np.linalg.norm(grad) if flow == "normalized" else grad).ravel()
 
     times = np.linspace(0.0, 60.0, 13)

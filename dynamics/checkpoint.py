@@ -1,0 +1,204 @@
+"""Checkpoints of a run, in DIR/checkpoints: saved with orbax at chunk boundaries, resumed on relaunch.
+
+A checkpoint is the whole state of a run between two chunks: the records and diverged steps of
+the groups already finished, and for the group in progress its members' states (params,
+opt_state, diverged_step), its records so far and the step its next chunk starts at. No random
+state is saved because there is none to save: a member's step key is fold_in(key(seed), step)
+(train.member_keys), so (seed, step) gives it again. Orbax writes each checkpoint under a
+temporary name and renames it once complete, so a kill during a save leaves the previous one.
+The last `train.checkpoint_keep` checkpoints are kept; the launcher removes them once the
+results are written, which is what marks a run complete.
+"""
+import json
+import os
+import shutil
+import tempfile
+from typing import Callable
+
+import jax
+import numpy as np
+
+from dynamics import sweep
+from dynamics.errors import ConfigError
+
+CHECKPOINT_DIR = "checkpoints"
+CSV_ROW_BYTES = 64  # metrics.csv: member, step, class, count, split, loss, accuracy (+16 per swept key)
+
+
+def directory(workdir: str) -> str:
+    return os.path.join(workdir, CHECKPOINT_DIR)
+
+
+def exists(workdir: str) -> bool:
+    """Whether the workdir holds an unfinished run that can resume."""
+    path = directory(workdir)
+    return os.path.isdir(path) and any(name.isdigit() for name in os.listdir(path))
+
+
+def remove(workdir: str) -> None:
+    """Deletes the checkpoints (the run is complete): renamed first, so a kill mid-delete leaves none behind."""
+    path = directory(workdir)
+    if os.path.isdir(path) and jax.process_index() == 0:
+        doomed = tempfile.mkdtemp(prefix=".removing-", dir=workdir)
+        os.replace(path, os.path.join(doomed, CHECKPOINT_DIR))
+        shutil.rmtree(doomed)
+
+
+def normalised(config: dict, members: list) -> dict:
+    """The run's identity as JSON would store it (tuples become lists), to compare with a checkpoint's."""
+    return json.loads(json.dumps({"config": config, "members": [dict(m) for m in members]}))
+
+
+def differences(saved: dict, current: dict) -> list:
+    """Dotted config keys whose values differ, plus 'members' when the sweep differs."""
+    old, new = sweep.flatten(saved["config"]), sweep.flatten(current["config"])
+    keys = sorted(k for k in old.keys() | new.keys() if old.get(k, KeyError) != new.get(k, KeyError))
+    if saved["members"] != current["members"]:
+        swept = {k for m in saved["members"] + current["members"] for k in m}
+        keys.append(f"members (sweep over {', '.join(sorted(swept))})")
+    return keys
+
+
+def expected_bytes(groups: list, num_swept_keys: int, keep: int) -> int:
+    """Disk space the run will need: history.npz, metrics.csv and keep+1 checkpoints (one being written)."""
+    def size(shapes, leading):
+        return sum(leading * int(np.prod(s.shape)) * np.dtype(s.dtype).itemsize for s in jax.tree.leaves(shapes))
+
+    num_members = sum(len(g.indices) for g in groups)
+    num_logs = len(groups[0].setup.log_steps)
+    records = sum(size(g.record_shapes, len(g.indices) * num_logs) for g in groups)
+    per_class = sum(len(g.indices) * num_logs * int(np.prod(s.shape)) for g in groups
+                    for name, s in g.record_shapes.items() if name.endswith("per_class_loss"))
+    table = per_class * (CSV_ROW_BYTES + 16 * num_swept_keys)
+    states = max(size(g.state_shapes, len(g.indices)) for g in groups)
+    return records + table + (keep + 1) * (records + states) + num_members * 1024
+
+
+def check_workdir(workdir: str, needed: int) -> None:
+    """Fails unless the workdir can be created and written and its disk has `needed` bytes free."""
+    existing = os.path.abspath(workdir)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise ConfigError(f"cannot use workdir {workdir!r}: {existing!r} is a file, not a directory")
+    free = shutil.disk_usage(existing).free
+    if free < needed:
+        raise ConfigError(f"not enough disk space for workdir {workdir!r}: the run needs about "
+                          f"{needed / 2**20:.1f} MiB (results and checkpoints), {free / 2**20:.1f} MiB are free")
+    try:
+        os.makedirs(workdir, exist_ok=True)
+        with tempfile.TemporaryFile(dir=workdir) as probe:
+            probe.write(b"0")
+    except OSError as e:
+        raise ConfigError(f"cannot write to workdir {workdir!r}: {e.strerror or e}")
+
+
+class Workdir:
+    """A run's files while it trains: orbax checkpoints (restored on open) and TensorBoard summaries.
+
+    train.run asks it result(g) / resume(g) for each group, runs the group with after_chunk(g),
+    reports group_done(result), and closes it (waiting for the last save) at the end.
+    """
+
+    def __init__(self, workdir: str, config: dict, members: list, configs: list, groups: list, fresh: bool,
+                 progress: Callable = print):
+        import orbax.checkpoint as ocp  # imported here: only runs with a workdir pay for it
+
+        from dynamics.summaries import Summaries
+
+        self._ocp, self.groups = ocp, groups
+        keep = max(c["train"]["checkpoint_keep"] for c in configs)
+        check_workdir(workdir, expected_bytes(groups, len(sweep.swept_keys(members)), keep))
+        if fresh:
+            remove(workdir)
+        self.identity = normalised(config, members)
+        options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=True)
+        self.manager = ocp.CheckpointManager(os.path.abspath(directory(workdir)), options=options,
+                                             item_names=("meta", "arrays"))
+        self.latest = self.manager.latest_step()
+        self.saved = None if self.latest is None else self._restore(workdir)
+        self.finished = [] if self.saved is None else self.saved["finished"]
+        self.summaries = Summaries(workdir, fresh)
+        self.configs = configs
+        if self.saved is not None:
+            progress(f"resuming from {directory(workdir)}/{self.latest}: group {self.saved['group'] + 1}/{len(groups)}, "
+                     f"step {self.saved['start']}")
+
+    def _restore(self, workdir: str) -> dict:
+        """The latest checkpoint: group, start, finished [(records, diverged_step)], state_leaves, records."""
+        ocp = self._ocp
+        meta = self.manager.restore(self.latest, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))["meta"]
+        changed = differences(meta, self.identity)
+        if changed:
+            self.manager.close()
+            raise ConfigError(f"workdir {workdir!r} holds a checkpoint of a run with a different config "
+                              f"({', '.join(changed)}); relaunch with the same config or pass --overwrite")
+        g = meta["group"]
+
+        def records(group):
+            return {k: np.zeros((len(group.indices), len(group.setup.log_steps)) + s.shape, s.dtype)
+                    for k, s in group.record_shapes.items()}
+
+        num = len(self.groups[g].indices)
+        template = {"finished": {str(i): {"records": records(self.groups[i]),
+                                          "diverged": np.zeros(len(self.groups[i].indices), np.int32)}
+                                 for i in range(g)},
+                    "state_leaves": [np.zeros((num,) + s.shape, s.dtype)
+                                     for s in jax.tree.leaves(self.groups[g].state_shapes)],
+                    "records": records(self.groups[g])}
+        arrays = self.manager.restore(self.latest, args=ocp.args.Composite(arrays=ocp.args.StandardRestore(template)))
+        arrays = arrays["arrays"]
+        finished = [(arrays["finished"][str(i)]["records"], arrays["finished"][str(i)]["diverged"]) for i in range(g)]
+        return {"group": g, "start": meta["start"], "finished": finished,
+                "state_leaves": list(arrays["state_leaves"]), "records": arrays["records"]}
+
+    def result(self, g: int):
+        """(records, diverged_step) of group g if a checkpoint holds it finished, else None."""
+        return self.finished[g] if g < len(self.finished) else None
+
+    def resume(self, g: int):
+        """(start step, state leaves, records) to resume group g from, or None to start it afresh."""
+        if self.saved is None or self.saved["group"] != g:
+            return None
+        return self.saved["start"], self.saved["state_leaves"], self.saved["records"]
+
+    def after_chunk(self, g: int) -> Callable:
+        """For run_group: after each chunk, checkpoint the group's state and write its new records to TensorBoard."""
+        group = self.groups[g]
+        num, steps = len(group.indices), group.setup.log_steps
+        counts = np.asarray(group.data.class_counts)
+        self.summaries.start_group(group.indices, self.configs,
+                                   counts if group.data_stacked else np.broadcast_to(counts, (num,) + counts.shape))
+        resume = self.resume(g)
+        written = [int(np.searchsorted(steps, 0 if resume is None else resume[0]))]
+
+        def save(next_start, states, records):
+            states, records = jax.tree.map(lambda a: np.array(a[:num]), sweep.gather((states, records)))
+            self._save(g, next_start, jax.tree.leaves(states), records)
+            logged = int(np.searchsorted(steps, next_start))
+            self.summaries.write(group.indices, steps, records, slice(written[0], logged))
+            written[0] = logged
+
+        return save
+
+    def group_done(self, result: tuple) -> None:
+        """result: the group's (records, diverged_step); later checkpoints carry it."""
+        self.finished.append(result)
+        self.summaries.end_group(complete=True)
+
+    def _save(self, g: int, start: int, state_leaves: list, records: dict) -> None:
+        """Saves asynchronously (the arrays must not change afterwards: they are fresh copies)."""
+        self.latest = 0 if self.latest is None else self.latest + 1
+        arrays = {"finished": {str(i): {"records": r, "diverged": np.asarray(d, np.int32)}
+                               for i, (r, d) in enumerate(self.finished)},
+                  "state_leaves": state_leaves, "records": records}
+        ocp = self._ocp
+        self.manager.save(self.latest, args=ocp.args.Composite(meta=ocp.args.JsonSave(dict(self.identity, group=g,
+                                                                                            start=start)),
+                                                               arrays=ocp.args.StandardSave(arrays)))
+
+    def close(self) -> None:
+        """Waits for the last save to finish and closes the writers."""
+        self.manager.wait_until_finished()
+        self.manager.close()
+        self.summaries.end_group(complete=False)

@@ -1,0 +1,230 @@
+"""Figures of the grokking experiments: modular arithmetic (Power et al. 2022; Nanda et al. 2023),
+XOR clusters (Xu et al. 2024), the diagonal linear network (Lyu et al. 2024) and per-class grokking
+under a Zipfian training set. Theory (Bayes accuracy, kernel / sparse predictors, transition step)
+is computed from history.config and drawn dashed in the colour of the curve it predicts."""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from dynamics import sweep  # noqa: E402
+from dynamics.data import build_dataset  # noqa: E402
+from dynamics.history import GROKKING_ACCURACY, first_step_reaching  # noqa: E402
+from dynamics.plots import bucket_colors, frequency_buckets, representatives  # noqa: E402
+from theory import grokking as grokking_theory  # noqa: E402
+from theory.xor_clusters import bayes_accuracy  # noqa: E402
+
+DPI = 90
+
+
+def _save(fig, path):
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+
+
+def _member_colors(num):
+    return plt.cm.tab10(np.arange(num) % 10)
+
+
+def _mark_grokking(ax, history, i, color):
+    """Dotted verticals at the fit step (train accuracy >= 99%) and generalisation step (test)."""
+    for record in ("accuracy", "test_accuracy"):
+        step = first_step_reaching(history.step, history.records[record][i], GROKKING_ACCURACY)
+        if np.isfinite(step) and step > 0:
+            ax.axvline(step, color=color, ls=":", lw=1)
+
+
+def grokking_modular(history, path: str) -> None:
+    """Power et al. 2022, fig. 1 and Nanda et al. 2023, fig. 7: train (thin) and test (thick)
+    accuracy on a log-step axis with the fit / generalisation steps dotted; the total weight norm;
+    the key-frequency fraction; and the embedding's Fourier spectrum at four moments (member 0)."""
+    members = representatives(history)
+    steps, shown = history.step, history.step > 0
+    colors = _member_colors(len(members))
+    fig, axes = plt.subplots(1, 4, figsize=(14.0, 3.2))
+    for color, i in zip(colors, members):
+        label = history.label(i)
+        axes[0].plot(steps[shown], history.records["accuracy"][i][shown], color=color, lw=1, label=f"train {label}")
+        axes[0].plot(steps[shown], history.records["test_accuracy"][i][shown], color=color, lw=2.2,
+                     label=f"test {label}")
+        _mark_grokking(axes[0], history, i, color)
+        axes[1].plot(steps[shown], history.records["param_norm"][i][shown], color=color, label=label)
+        if "key_frequency_fraction" in history.records:
+            axes[2].plot(steps[shown], history.records["key_frequency_fraction"][i][shown], color=color, label=label)
+    axes[0].set_ylabel("accuracy")
+    axes[1].set_ylabel("total weight norm ||θ||")
+    axes[2].set_ylabel("key-frequency fraction")
+    for ax in axes[:3]:
+        ax.set_xscale("log")
+        ax.set_xlabel("step")
+    axes[0].legend(fontsize=6, loc="center left")
+    if "embedding_spectrum" in history.records:
+        i = members[0]
+        spectrum = history.records["embedding_spectrum"][i]
+        fit = first_step_reaching(steps, history.records["accuracy"][i], GROKKING_ACCURACY)
+        general = first_step_reaching(steps, history.records["test_accuracy"][i], GROKKING_ACCURACY)
+        moments = [("init", 0), ("fit", fit), ("generalised", general), ("end", steps[-1])]
+        for (name, step), shade in zip(moments, np.linspace(0.85, 0.0, 4)):
+            if np.isfinite(step):
+                idx = int(np.searchsorted(steps, step))
+                axes[3].plot(np.arange(spectrum.shape[1]), spectrum[idx], color=str(shade), marker=".", ms=3,
+                             lw=0.8, label=f"{name} (step {int(steps[idx])})")
+        axes[3].set_xlabel("frequency w of Z_p")
+        axes[3].set_ylabel("share of ||E||²")
+        axes[3].legend(fontsize=6)
+        axes[3].set_title(history.label(i), fontsize=8)
+    fig.suptitle("modular arithmetic: fit, then generalise (train thin, test thick)", fontsize=9)
+    _save(fig, path)
+
+
+def grokking_xor(history, path: str) -> None:
+    """Xu et al. 2024, fig. 1: training accuracy on the clean and on the flipped samples, test
+    accuracy, and the Bayes-optimal test accuracy (dashed, theory/xor_clusters.py), log-step axis."""
+    members = representatives(history)
+    configs = sweep.member_configs(history.config, history.members)
+    fig, axes = plt.subplots(1, len(members), figsize=(4.4 * len(members), 3.2), squeeze=False)
+    steps, shown = history.step, history.step > 0
+    for ax, i in zip(axes[0], members):
+        rec = history.records
+        ax.plot(steps[shown], rec["clean_train_accuracy"][i][shown], color="tab:blue", label="train, clean labels")
+        ax.plot(steps[shown], rec["flipped_train_accuracy"][i][shown], color="tab:red", label="train, flipped labels")
+        ax.plot(steps[shown], rec["test_accuracy"][i][shown], color="tab:green", lw=2, label="test (clean)")
+        bayes = bayes_accuracy(configs[i]["data"]["mean_norm"])
+        ax.axhline(bayes, color="tab:green", ls="--", lw=1, label=f"Bayes optimal ({bayes:.3f})")
+        ax.axhline(0.5, color="grey", ls=":", lw=1, label="chance")
+        ax.set_xscale("log")
+        ax.set_xlabel("GD step")
+        ax.set_ylim(0.0, 1.03)
+        ax.set_title(history.label(i), fontsize=8)
+    axes[0, 0].set_ylabel("accuracy")
+    axes[0, -1].legend(fontsize=7, loc="lower right")
+    fig.suptitle("XOR clusters with flipped labels: overfit at step 1, generalise later", fontsize=9)
+    _save(fig, path)
+
+
+def diagonal_predictions(config: dict) -> dict:
+    """theory/grokking.py's predictions for one member of a diagonal-network run: kernel and sparse
+    predictors' test 0-1 errors and the transition step (classification: y = 2 * class - 1)."""
+    data = build_dataset(config["data"])
+    x, y = data.x.astype(np.float64), 2.0 * data.y - 1.0
+    x_test, y_test = data.x_test.astype(np.float64), 2.0 * data.y_test - 1.0
+    task = "classification"
+    lam = config["optimizer"]["weight_decay"]
+    rich = grokking_theory.rich_scale(x, y, x_test, y_test, task, lam)
+    return {
+        "kernel_error": grokking_theory.test_error(grokking_theory.kernel_predictor(x, y, task), x_test, y_test, task),
+        "sparse_error": grokking_theory.test_error(grokking_theory.sparse_predictor(x, y, task), x_test, y_test, task),
+        "transition_step": float(grokking_theory.transition_step(config["model"]["init_scale"], lam,
+                                                                 config["optimizer"]["learning_rate"], rich)),
+    }
+
+
+def diagonal_measurements(steps, test_error, train_accuracy, kernel_error, sparse_error, transition_step) -> dict:
+    """Read off one member's curves [L]: fit step (train accuracy 1), plateau error (test error at
+    the geometric middle of fit step and predicted transition), transition step (first step after
+    the fit with test error <= the midpoint of the two predictors' errors), final test error."""
+    fit = first_step_reaching(steps, train_accuracy, 1.0)
+    plateau_step = np.sqrt(max(fit, 1.0) * transition_step)
+    plateau = float(test_error[min(np.searchsorted(steps, plateau_step), len(steps) - 1)])
+    after = steps > fit
+    midpoint = 0.5 * (kernel_error + sparse_error)
+    measured = first_step_reaching(steps[after], -test_error[after], -midpoint)
+    return {"fit_step": fit, "plateau_error": plateau, "transition_step": measured, "final_error": float(test_error[-1])}
+
+
+def grokking_diagonal(history, path: str) -> None:
+    """Lyu et al. 2024 (Sec. 3.2.3): the diagonal net's test 0-1 error against step for every
+    (alpha, lambda), the kernel / sparse predictors' errors and the predicted transition steps dashed;
+    measured vs predicted transition step (factor-2 band); plateau and final error vs the predictors."""
+    configs = sweep.member_configs(history.config, history.members)
+    steps = history.step
+    shown = steps > 0
+    colors = _member_colors(len(configs))
+    fig, axes = plt.subplots(1, 3, figsize=(13.5, 3.6))
+    rows = []
+    for color, (i, cfg) in zip(colors, enumerate(configs)):
+        pred = diagonal_predictions(cfg)
+        error = 1.0 - history.records["test_accuracy"][i]
+        meas = diagonal_measurements(steps, error, history.records["accuracy"][i], pred["kernel_error"],
+                                     pred["sparse_error"], pred["transition_step"])
+        rows.append((pred, meas))
+        label = f"α={cfg['model']['init_scale']:g} λ={cfg['optimizer']['weight_decay']:g}"
+        axes[0].plot(steps[shown], error[shown], color=color, label=label)
+        axes[0].axvline(pred["transition_step"], color=color, ls="--", lw=1)
+        axes[1].scatter(pred["transition_step"], meas["transition_step"], color=color, label=label, zorder=3)
+        axes[2].scatter([i], [meas["plateau_error"]], color=color, marker="o", zorder=3)
+        axes[2].scatter([i], [meas["final_error"]], color=color, marker="s", zorder=3)
+    kernel, sparse = rows[0][0]["kernel_error"], rows[0][0]["sparse_error"]
+    for ax in (axes[0], axes[2]):
+        ax.axhline(kernel, color="black", ls="--", lw=1, label=f"kernel (ℓ2 max-margin) {kernel:.3f}")
+        ax.axhline(sparse, color="grey", ls="--", lw=1, label=f"sparse (ℓ1 max-margin) {sparse:.3f}")
+    axes[0].set_xscale("log")
+    axes[0].set_xlabel("GD step")
+    axes[0].set_ylabel("test 0-1 error")
+    axes[0].legend(fontsize=6)
+    predicted = np.array([r[0]["transition_step"] for r in rows])
+    grid = np.geomspace(predicted.min() / 3, predicted.max() * 3, 50)
+    axes[1].plot(grid, grid, color="black", ls="--", lw=1, label="measured = predicted")
+    axes[1].fill_between(grid, grid / 2, grid * 2, color="grey", alpha=0.15, label="factor 2")
+    axes[1].set_xscale("log")
+    axes[1].set_yscale("log")
+    axes[1].set_xlabel("predicted transition step log(α/α_rich)/(-log(1-ηλ))")
+    axes[1].set_ylabel("measured transition step")
+    axes[1].legend(fontsize=6)
+    axes[2].set_xticks(range(len(configs)))
+    axes[2].set_xticklabels([f"α={c['model']['init_scale']:g}\nλ={c['optimizer']['weight_decay']:g}" for c in configs],
+                            fontsize=6)
+    axes[2].set_ylabel("test 0-1 error: plateau (o), final (□)")
+    axes[2].legend(fontsize=6)
+    fig.suptitle("diagonal linear network: kernel plateau, then the sparse predictor (theory dashed)", fontsize=9)
+    _save(fig, path)
+
+
+def per_class_grokking_times(history, i: int):
+    """Per-class fit and generalisation steps of member i: first logged steps where the class's
+    train / test accuracy reaches GROKKING_ACCURACY (NaN: never). Returns (fit [C], general [C])."""
+    fit = first_step_reaching(history.step, history.records["per_class_accuracy"][i], GROKKING_ACCURACY, axis=0)
+    general = first_step_reaching(history.step, history.records["test_per_class_accuracy"][i], GROKKING_ACCURACY,
+                                  axis=0)
+    return fit, general
+
+
+def grokking_imbalanced(history, path: str) -> None:
+    """Per-class grokking on a Zipfian training set: for each member (optimizer, weight decay) the
+    test accuracy of each training-frequency bucket (thick) and the mean training accuracy (thin
+    black); last panel: each class's generalisation step against its training count ('x' at the top:
+    never reached 99% test accuracy)."""
+    members = representatives(history)
+    steps, shown = history.step, history.step > 0
+    fig, axes = plt.subplots(1, len(members) + 1, figsize=(3.0 * (len(members) + 1), 3.2), squeeze=False)
+    axes = axes[0]
+    colors = _member_colors(len(members))
+    top = steps[-1] * 1.5
+    for ax, color, i in zip(axes, colors, members):
+        counts = history.class_counts[i]
+        buckets = frequency_buckets(counts, max_buckets=5)
+        test = history.records["test_per_class_accuracy"][i]
+        for shade, bucket in zip(bucket_colors(len(buckets)), buckets):
+            ax.plot(steps[shown], test[shown][:, bucket].mean(1), color=shade, lw=2,
+                    label=f"n={counts[bucket].min()}-{counts[bucket].max()}")
+        ax.plot(steps[shown], history.records["accuracy"][i][shown], color="black", lw=0.8, label="train (all)")
+        ax.set_xscale("log")
+        ax.set_ylim(0.0, 1.03)
+        ax.set_title(history.label(i), fontsize=8)
+        ax.set_xlabel("step")
+        _, general = per_class_grokking_times(history, i)
+        jitter = 1.0 + 0.03 * (i - len(members) / 2)
+        reached = np.isfinite(general)
+        axes[-1].scatter(counts[reached] * jitter, general[reached], color=color, s=8, label=history.label(i))
+        axes[-1].scatter(counts[~reached] * jitter, np.full((~reached).sum(), top), color=color, s=12, marker="x")
+    axes[0].set_ylabel("test accuracy by training-count bucket")
+    axes[0].legend(fontsize=6, loc="center left")
+    axes[-1].set_xscale("log")
+    axes[-1].set_yscale("log")
+    axes[-1].set_xlabel("training pairs of the class")
+    axes[-1].set_ylabel("class's test accuracy ≥ 99% at step")
+    axes[-1].legend(fontsize=6)
+    fig.suptitle("modular addition, Zipfian training set: per-class grokking", fontsize=9)
+    _save(fig, path)

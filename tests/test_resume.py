@@ -1,0 +1,135 @@
+"""Checkpoint and resume: a run killed with SIGKILL mid-way and relaunched with the same command gives a
+History bit-identical to an uninterrupted run's, for a single run and for a sweep of two groups; a changed
+config on resume is refused (exit 2, naming the keys); --overwrite starts fresh; a completed run is refused."""
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from dynamics import checkpoint, main, train
+from dynamics.errors import ConfigError
+from dynamics.history import History
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+QUIET = lambda line: None  # noqa: E731
+
+CONFIG_FILE = """
+import importlib.util
+from dynamics import sweep
+spec = importlib.util.spec_from_file_location("base", {base!r})
+base = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(base)
+
+
+def get_config():
+    c = base.get_config()
+    c.data.update(dict(num_classes=7, num_samples=48, input_dim=8))
+    c.train.update(dict(num_steps=60, chunk_steps=4, num_log_points=12, batch_size=8))  # 16 chunks, SGD
+    c.select.rule = "none"
+    c.figures = ()
+    return c
+
+
+def get_sweep():
+    return {sweep}
+"""
+SINGLE = '[{"optimizer.name": "adam", "optimizer.learning_rate": 0.05}]'
+SWEEP = ('sweep.chain(sweep.product(sweep.axis("optimizer.name", ["gd"]), sweep.axis("optimizer.learning_rate", '
+         '[0.3, 1.0])), sweep.product(sweep.axis("optimizer.name", ["adam"]), sweep.axis("seed", [0, 1])))')
+
+
+def config_file(tmp_path, members: str) -> str:
+    path = tmp_path / "tiny.py"
+    path.write_text(CONFIG_FILE.format(base=os.path.join(ROOT, "configs", "heavy_tail_linear.py"), sweep=members))
+    return str(path)
+
+
+def load(path: str):
+    spec = importlib.util.spec_from_file_location("tiny", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.get_config().to_dict(), module.get_sweep()
+
+
+def command(path, workdir, *flags):
+    return [sys.executable, "-m", "dynamics.main", f"--config={path}", f"--workdir={workdir}", *flags]
+
+
+def kill_after_checkpoint(path, workdir, step: int) -> None:
+    """Starts the run and SIGKILLs it as soon as checkpoint `step` (or a later one) is complete."""
+    process = subprocess.Popen(command(path, workdir), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    directory = checkpoint.directory(str(workdir))
+    deadline = time.monotonic() + 300
+    while process.poll() is None and time.monotonic() < deadline:
+        if os.path.isdir(directory) and any(n.isdigit() and int(n) >= step for n in os.listdir(directory)):
+            break
+        time.sleep(0.005)
+    assert process.poll() is None, f"the run ended before it could be killed: {process.stderr.read()}"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert checkpoint.exists(str(workdir)) and not (workdir / "history.npz").exists()
+
+
+def assert_identical(a: History, b: History) -> None:
+    assert a.members == b.members and list(a.records) == list(b.records)
+    for name in ("step", "class_counts", "diverged_step"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    for name in a.records:
+        assert a.records[name].tobytes() == b.records[name].tobytes(), name  # bit-identical, NaNs included
+
+
+@pytest.mark.parametrize("members, kill_at", [(SINGLE, 3), (SWEEP, 19)])  # the sweep: 16 chunks per group
+def test_killed_run_resumes_bit_identical(tmp_path, members, kill_at):
+    path = config_file(tmp_path, members)
+    workdir = tmp_path / "run"
+    kill_after_checkpoint(path, workdir, kill_at)
+    if members == SWEEP:  # a changed config is refused, naming the key, and leaves the checkpoint alone
+        changed = subprocess.run(command(path, workdir, "--config.data.seed=1"), cwd=ROOT, capture_output=True,
+                                 text=True)
+        lines = [line for line in changed.stderr.splitlines() if line.strip()]
+        assert changed.returncode == 2 and len(lines) == 1 and "data.seed" in lines[0], changed.stderr
+        assert checkpoint.exists(str(workdir))
+    resumed = subprocess.run(command(path, workdir), cwd=ROOT, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming from" in resumed.stdout
+    assert members == SINGLE or "group 2/2" in resumed.stdout  # the kill came while the second group ran
+    assert not checkpoint.exists(str(workdir))  # complete: checkpoints removed, results written
+    config, sweep_members = load(path)
+    assert_identical(History.load(str(workdir)), train.run(config, sweep_members, QUIET))
+
+
+class Interrupt(Exception):
+    pass
+
+
+def interrupt_after(chunks: int):
+    seen = []
+
+    def progress(line):
+        seen.append(line)
+        if len(seen) > chunks:
+            raise Interrupt
+
+    return progress
+
+
+def test_changed_config_refused_overwrite_starts_fresh_completed_run_refused(tmp_path):
+    config, members = load(config_file(tmp_path, SINGLE))
+    workdir = str(tmp_path / "run")
+    with pytest.raises(Interrupt):  # a crash after two checkpoints, in-process
+        main.run(config, members, workdir, False, interrupt_after(2))
+    assert checkpoint.exists(workdir)
+    changed = dict(config, optimizer=dict(config["optimizer"], b2=0.99), train=dict(config["train"], num_steps=64))
+    with pytest.raises(ConfigError, match=r"different config \(optimizer\.b2, train\.num_steps\)"):
+        main.run(changed, members, workdir, False, QUIET)
+    with pytest.raises(ConfigError, match=r"different config \(members"):
+        main.run(config, [{"optimizer.learning_rate": 0.1}], workdir, False, QUIET)
+    fresh = main.run(changed, members, workdir, True, QUIET)
+    assert fresh.step[-1] == 64 and not checkpoint.exists(workdir)
+    with pytest.raises(ConfigError, match="already holds results"):
+        main.run(changed, members, workdir, False, QUIET)
