@@ -58,7 +58,7 @@ def get_config():
     c.train.log_spacing = "log"  # log | linear
     c.train.per_class_grad_norm = False  # ||∇ℓ_k|| of each class's own loss (not needed here)
     c.train.extra_metrics = ("per_class_hessian",)  # per-class gradient / Hessian blocks of W
-    c.train.checkpoint_keep = 2  # checkpoints kept in DIR/checkpoints while the run is in progress
+    c.train.checkpoint_keep = 2  # checkpoints kept in DIR/checkpoints (one saved per chunk; resume by relaunching)
 
     c.select = ml_collections.ConfigDict()
     c.select.rule = "best_lr"  # none | best_lr: per optimizer, the lr with the lowest final metric

@@ -73,7 +73,7 @@ def get_config(scale: str = "cpu"):
     c.train.log_spacing = "log"  # log | linear
     c.train.per_class_grad_norm = False  # needs one label per sample; off for sequences
     c.train.extra_metrics = ()  # names from dynamics.metrics.EXTRA_METRICS
-    c.train.checkpoint_keep = 2  # checkpoints kept in DIR/checkpoints while the run is in progress
+    c.train.checkpoint_keep = 2  # checkpoints kept in DIR/checkpoints (one saved per chunk; resume by relaunching)
 
     c.select = ml_collections.ConfigDict()
     c.select.rule = "best_lr"  # none | best_lr: per optimizer, the lr with the lowest final metric

@@ -112,7 +112,8 @@ class Workdir:
         if fresh:
             remove(workdir)
         self.identity = normalised(config, members)
-        options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=True)
+        options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=True,
+                                               cleanup_tmp_directories=True)  # a save cut short by a kill
         self.manager = ocp.CheckpointManager(os.path.abspath(directory(workdir)), options=options,
                                              item_names=("meta", "arrays"))
         self.latest = self.manager.latest_step()
@@ -121,8 +122,8 @@ class Workdir:
         self.summaries = Summaries(workdir, fresh)
         self.configs = configs
         if self.saved is not None:
-            progress(f"resuming from {directory(workdir)}/{self.latest}: group {self.saved['group'] + 1}/{len(groups)}, "
-                     f"step {self.saved['start']}")
+            progress(f"resuming from {directory(workdir)}/{self.latest}: "
+                     f"group {self.saved['group'] + 1}/{len(groups)}, step {self.saved['start']}")
 
     def _restore(self, workdir: str) -> dict:
         """The latest checkpoint: group, start, finished [(records, diverged_step)], state_leaves, records."""

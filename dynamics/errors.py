@@ -12,7 +12,7 @@ def check_choice(what: str, name, choices) -> None:
     except TypeError:  # an unhashable value (a list, a dict) is no valid name either
         known = False
     if not known:
-        raise ConfigError(f"unknown {what} {name!r}; valid choices: {', '.join(sorted(choices))}")
+        raise ConfigError(f"unknown {what} {name!r}; valid choices: {', '.join(sorted(map(str, choices)))}")
 
 
 def check_keys(what: str, given, expected) -> None:

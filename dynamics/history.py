@@ -154,6 +154,13 @@ def select_best_lr(history: History, metric: str) -> History:
     return dataclasses.replace(history, selected=selected)
 
 
+def first_step_reaching(steps, values, level: float, axis: int = 0):
+    """The first entry of steps [L] where values [..., L, ...] (step axis `axis`) is >= level; NaN if none."""
+    reached = np.moveaxis(np.asarray(values) >= level, axis, -1)
+    first = np.where(reached.any(axis=-1), np.asarray(steps, dtype=np.float64)[np.argmax(reached, axis=-1)], np.nan)
+    return float(first) if first.ndim == 0 else first
+
+
 def _lookup(config: dict, dotted: str):
     node = config
     for part in dotted.split("."):

@@ -190,6 +190,52 @@ def test_invalid_configs_give_one_line_config_errors_and_write_nothing(case):
         shutil.rmtree(parent)
 
 
+CONFIG_FILES = sorted(f[:-3] for f in os.listdir(os.path.join(ROOT, "configs")) if f.endswith(".py"))
+
+
+@st.composite
+def any_config_mutated(draw):
+    """Any config file's config with one value of a wrong type or non-finite, or one key removed."""
+    name = draw(st.sampled_from(CONFIG_FILES))
+    config = load_config_module(name).get_config().to_dict()
+    leaves = sweep.flatten(config)
+    key = draw(st.sampled_from(sorted(k for k in leaves if k != "figures")))  # figures: checked by the launcher
+    kind = draw(st.sampled_from(["wrong type", "non-finite", "missing"]))
+    value = leaves[key]
+    if kind == "wrong type" and type(value) in WRONG_TYPES:
+        return name, key, with_value(config, key, draw(WRONG_TYPES[type(value)]))
+    if kind == "non-finite" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return name, key, with_value(config, key, draw(st.sampled_from([math.nan, math.inf, -math.inf])))
+    return name, key, without(config, key)
+
+
+def test_every_config_file_refuses_wrong_types_non_finite_values_and_missing_keys():
+    """The same properties over every config in configs/ (their own data and model builders), planned only;
+    the valid datasets are built once per config file."""
+    from dynamics import train
+
+    built, real = {}, train.build_dataset
+
+    def build_once(data_config):
+        key = repr(sorted(sweep.flatten(data_config).items()))
+        if key not in built:
+            built[key] = real(data_config)
+        return built[key]
+
+    @settings(max_examples=400, deadline=None, database=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(any_config_mutated())
+    def check(case):
+        name, key, config = case
+        with pytest.raises(ConfigError) as error:
+            train.plan(config, [{}])
+        assert str(error.value) and "\n" not in str(error.value), (name, key)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(train, "build_dataset", build_once)
+        check()
+
+
 def launch(workdir, *flags, config=os.path.join(ROOT, "configs", "heavy_tail_linear.py")):
     return subprocess.run([sys.executable, "-m", "dynamics.main", f"--config={config}", f"--workdir={workdir}",
                            *flags], capture_output=True, text=True, cwd=ROOT)
@@ -227,7 +273,7 @@ def test_non_finite_data_is_refused(tmp_path, monkeypatch):
 def test_full_or_unwritable_workdir_is_refused_before_training(tmp_path, monkeypatch):
     config = with_value(BASE, "optimizer.name", "adam")
     real = shutil.disk_usage
-    monkeypatch.setattr(checkpoint.shutil, "disk_usage", lambda path: real(path)._replace(free=10_000))
+    monkeypatch.setattr(checkpoint.shutil, "disk_usage", lambda path: real(path)._replace(free=100))
     message = launcher_error(config, [{}], str(tmp_path / "run"))
     assert "not enough disk space" in message and "MiB" in message and not (tmp_path / "run").exists()
     monkeypatch.setattr(checkpoint.shutil, "disk_usage", real)

@@ -17,7 +17,7 @@ Conventions:
 - η is the learning rate of one step.
 """
 import numpy as np
-from scipy import stats
+from scipy.special import gammaln, xlog1py, xlogy
 
 METHODS = ("gd", "per_class_normalized")
 COUNT_MODELS = ("fixed", "binomial", "poisson")
@@ -150,7 +150,9 @@ def minibatch_gradient_cosine(expected_counts, noise_to_signal, count_model="bin
     rho = np.broadcast_to(np.asarray(noise_to_signal, dtype=np.float64), m.shape)
     if np.any(m <= 0) or np.any(rho < 0):
         raise ValueError("expected_counts must be > 0 and noise_to_signal >= 0")
-    sizes = None if class_sizes is None else np.broadcast_to(np.asarray(class_sizes, dtype=np.float64), m.shape)
+    sizes = None
+    if class_sizes is not None:
+        sizes = np.broadcast_to(np.asarray(class_sizes, dtype=np.float64), m.shape)
     out = np.empty(m.shape)
     for k in range(m.size):
         size_k = None if sizes is None else sizes[k]
@@ -160,11 +162,13 @@ def minibatch_gradient_cosine(expected_counts, noise_to_signal, count_model="bin
         if count_model == "binomial":
             if batch_size is None:
                 raise ValueError("count_model 'binomial' needs batch_size")
-            dist = stats.binom(int(batch_size), min(m[k] / float(batch_size), 1.0))
-            n = np.arange(1, int(batch_size) + 1)
+            size, q = int(batch_size), min(m[k] / float(batch_size), 1.0)
+            n = np.arange(0, size + 1, dtype=np.float64)
+            log_w = (gammaln(size + 1.0) - gammaln(n + 1) - gammaln(size - n + 1)
+                     + xlogy(n, q) + xlog1py(size - n, -q))
         else:
-            dist = stats.poisson(m[k])
-            n = np.arange(1, int(dist.ppf(1.0 - 1e-15)) + 2)
-        w = dist.pmf(n)
-        out[k] = np.sum(w * _cosine_given_count(n, rho[k] ** 2, size_k)) / np.sum(w)
+            n = np.arange(0.0, np.ceil(m[k] + 20 * np.sqrt(m[k]) + 40))
+            log_w = xlogy(n, m[k]) - m[k] - gammaln(n + 1)
+        w = np.exp(log_w[1:])
+        out[k] = np.sum(w * _cosine_given_count(n[1:], rho[k] ** 2, size_k)) / np.sum(w)
     return out

@@ -44,7 +44,7 @@ import numpy as np
 def _probs(class_probs):
     pi = np.asarray(class_probs, dtype=np.float64)
     if pi.ndim != 1 or pi.size < 1 or not np.all(np.isfinite(pi)) or np.any(pi < 0) or pi.sum() <= 0:
-        raise ValueError("class_probs must be a non-empty 1-D array of finite, non-negative numbers, not all 0")
+        raise ValueError("class_probs must be a non-empty 1-D array of finite numbers >= 0, not all 0")
     return pi / pi.sum()
 
 

@@ -32,6 +32,9 @@ def build_dataset(data_config: dict) -> Dataset:
     check_choice("dataset (data.name)", name, DATASETS)
     builder = DATASETS[name]
     check_keys(f"data for {name!r}", fields, inspect.signature(builder).parameters)
+    seed = fields["seed"] if "seed" in fields else 0  # a builder's own seed: numpy takes only integers >= 0
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"data.seed must be an integer >= 0, got {seed!r}")
     dataset = builder(**fields)
     for split, x in (("training", dataset.x), ("test", dataset.x_test)):
         if x is not None and np.issubdtype(np.asarray(x).dtype, np.floating) and not np.isfinite(x).all():

@@ -63,9 +63,10 @@ def digits_barcoded(barcode_classes: int, barcode_samples: int, test_fraction: f
     by count) are frequent, classes 10.. are the barcoded ones. The test split holds the digits'
     held-out images and, for each barcoded class, fresh digit images with the same barcode.
     """
-    if not isinstance(barcode_classes, int) or not 0 <= barcode_classes < 2**16 - 1:
+    if isinstance(barcode_classes, bool) or not isinstance(barcode_classes, int) \
+            or not 0 <= barcode_classes < 2**16 - 1:
         raise ConfigError(f"data.barcode_classes must be an integer in [0, 65534], got {barcode_classes!r}")
-    if not isinstance(barcode_samples, int) or barcode_samples < 1:
+    if isinstance(barcode_samples, bool) or not isinstance(barcode_samples, int) or barcode_samples < 1:
         raise ConfigError(f"data.barcode_samples must be a positive integer, got {barcode_samples!r}")
     train, test, rng = _split_digits(test_fraction, seed)
     order = np.argsort([-len(a) for a in train], kind="stable")

@@ -137,11 +137,13 @@ def xor_clusters(num_samples: int, input_dim: int, mean_norm: float, flip_fracti
     """XOR cluster data with flipped training labels (Xu, Wang, Frei, Vardi, Hu 2024, "Benign
     Overfitting and Grokking in ReLU Networks for XOR Cluster Data", Sec. 2).
 
-    x = mu + xi, mu uniform over {±mu1, ±mu2}, xi ~ N(0, I_d), mu1 = mean_norm e_1 ⊥ mu2 = mean_norm e_2
+    x = mu + xi, mu one of {±mu1, ±mu2}, xi ~ N(0, I_d), mu1 = mean_norm e_1 ⊥ mu2 = mean_norm e_2
     (any orthogonal pair: the law is rotation invariant). Clean label: +1 on ±mu1, -1 on ±mu2,
     i.e. class 1 = {±mu1}, class 0 = {±mu2} (swapped if class 1 is the more frequent in training).
-    round(flip_fraction * num_samples) training labels, chosen at random, are flipped
-    (extras['flipped'] bool [N]); the `num_test` test samples are clean.
+    Training set stratified (the paper draws mu uniformly; at small n that leaves some clusters with
+    a third of their labels flipped): the clusters take turns (sizes differ by at most 1), and in
+    each cluster round(flip_fraction * size) labels, chosen at random, are flipped
+    (extras['flipped'] bool [N]). The `num_test` test samples are i.i.d. and clean.
     """
     for name, value, low in (("num_samples", num_samples, 2), ("input_dim", input_dim, 2), ("num_test", num_test, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -150,17 +152,19 @@ def xor_clusters(num_samples: int, input_dim: int, mean_norm: float, flip_fracti
     check_range("data.flip_fraction", flip_fraction, 0.0, 0.5)
     rng = np.random.default_rng(seed)
 
-    def sample(n):
-        cluster = rng.integers(0, 4, n)                      # 0: +mu1, 1: -mu1, 2: +mu2, 3: -mu2
-        x = rng.standard_normal((n, input_dim))
-        x[np.arange(n), np.where(cluster < 2, 0, 1)] += np.where(cluster % 2 == 0, mean_norm, -mean_norm)
+    def sample(cluster):                                     # 0: +mu1, 1: -mu1, 2: +mu2, 3: -mu2
+        x = rng.standard_normal((len(cluster), input_dim))
+        x[np.arange(len(cluster)), np.where(cluster < 2, 0, 1)] += np.where(cluster % 2 == 0, mean_norm, -mean_norm)
         return x.astype(np.float32), (cluster < 2).astype(np.int64)
 
-    x, y = sample(num_samples)
+    cluster = rng.permutation(np.arange(num_samples) % 4)
+    x, y = sample(cluster)
     flipped = np.zeros(num_samples, bool)
-    flipped[rng.permutation(num_samples)[:int(round(flip_fraction * num_samples))]] = True
+    for c in range(4):
+        members = rng.permutation(np.flatnonzero(cluster == c))
+        flipped[members[:int(round(flip_fraction * len(members)))]] = True
     y = np.where(flipped, 1 - y, y)
-    x_test, y_test = sample(num_test)
+    x_test, y_test = sample(rng.integers(0, 4, num_test))
     y, y_test, counts = _frequency_ranked(y, y_test)
     return Dataset(x=x, y=y, class_counts=counts, x_test=x_test, y_test=y_test, extras={"flipped": flipped})
 

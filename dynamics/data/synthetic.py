@@ -21,8 +21,6 @@ def synthetic(law: str, num_classes: int, num_samples: int, exponent: float, rat
     check_choice("input law (data.inputs)", inputs, INPUTS)
     if isinstance(input_dim, bool) or not isinstance(input_dim, int) or input_dim < 1:
         raise ConfigError(f"data.input_dim must be a positive integer, got {input_dim!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ConfigError(f"data.seed must be an integer >= 0, got {seed!r}")
     check_range("data.input_mean", input_mean)
     check_range("data.class_separation", class_separation, 0.0)
     counts = laws.class_counts(law, num_classes, num_samples, exponent, ratio)

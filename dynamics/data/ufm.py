@@ -53,6 +53,8 @@ def ufm(law: str, num_classes: int, num_samples: int, exponent: float, ratio: fl
     """
     check_choice("frequency law (data.law)", law, LAWS)
     check_choice("feature parameterisation (data.features)", features, FEATURES)
+    if isinstance(minority_classes, bool) or not isinstance(minority_classes, int) or minority_classes < 1:
+        raise ConfigError(f"data.minority_classes must be a positive integer, got {minority_classes!r}")
     if law == "two_group":
         if not isinstance(num_classes, int) or num_classes < 2 or not isinstance(num_samples, int):
             raise ConfigError(f"two_group needs integer data.num_classes >= 2 and data.num_samples, "

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 
 from dynamics import losses
 from dynamics.metrics.collapse import neural_collapse
+from dynamics.metrics.competition import class_gradient_gram, sgd_gradient_cosine
 from dynamics.metrics.grokking import flipped_label_accuracy, key_frequencies
 from dynamics.metrics.hessian import per_class_hessian
 
@@ -89,4 +90,6 @@ EXTRA_METRICS = {
     "key_frequencies": key_frequencies,
     "flipped_label_accuracy": flipped_label_accuracy,
     "per_class_hessian": per_class_hessian,
+    "class_gradient_gram": class_gradient_gram,
+    "sgd_gradient_cosine": sgd_gradient_cosine,
 }

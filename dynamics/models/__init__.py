@@ -11,6 +11,7 @@ from dynamics.models.cnn import cnn
 from dynamics.models.collapse import ufm
 from dynamics.models.grokking import diagonal_linear, embed_mlp, modular_transformer, two_layer_relu
 from dynamics.models.transformer import transformer
+from dynamics.models.theory_models import deep_linear, linear_no_bias, unigram
 
 
 def check_bool(name: str, value) -> None:
@@ -26,7 +27,8 @@ def linear(example_x, num_classes: int, use_bias: bool) -> Model:
 
 def mlp(example_x, num_classes: int, hidden: tuple, use_bias: bool) -> Model:
     """ReLU multilayer perceptron with the given hidden widths."""
-    if not hidden or any(not isinstance(w, int) or w < 1 for w in hidden):
+    if not isinstance(hidden, (tuple, list)) or not hidden or any(
+            isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in hidden):
         raise ConfigError(f"model.hidden must be a non-empty tuple of positive integers, got {hidden!r}")
     check_bool("model.use_bias", use_bias)
     return from_flax(MLP(hidden=tuple(hidden), num_classes=num_classes, use_bias=use_bias), example_x)
@@ -35,7 +37,8 @@ def mlp(example_x, num_classes: int, hidden: tuple, use_bias: bool) -> Model:
 MODELS = {"linear": linear, "mlp": mlp, "transformer": transformer, "cnn": cnn,
           "embed_mlp": embed_mlp, "modular_transformer": modular_transformer,
           "two_layer_relu": two_layer_relu, "diagonal_linear": diagonal_linear,
-          "ufm": ufm}
+          "ufm": ufm, "unigram": unigram, "linear_no_bias": linear_no_bias,
+          "deep_linear": deep_linear}
 
 
 def build_model(model_config: dict, example_x, num_classes: int) -> Model:

@@ -10,8 +10,8 @@ from dynamics.models.base import Model, from_flax
 
 
 class CNN(nn.Module):
-    """3x3 'same' convolutions with ReLU (one per entry of `channels`), an optional 2x2 average
-    pool, flatten, a ReLU Dense layer of width `hidden`, then a Dense head."""
+    """3x3 'same' convolutions with ReLU (one per entry of `channels`), each followed by a 2x2
+    average pool if `pool`, then flatten, a ReLU Dense layer of width `hidden` and a Dense head."""
 
     channels: Sequence[int]
     hidden: int
@@ -23,8 +23,8 @@ class CNN(nn.Module):
         h = x
         for i, width in enumerate(self.channels):
             h = nn.relu(nn.Conv(width, (3, 3), padding="SAME", name=f"conv_{i}")(h))
-        if self.pool:
-            h = nn.avg_pool(h, (2, 2), strides=(2, 2))
+            if self.pool:
+                h = nn.avg_pool(h, (2, 2), strides=(2, 2), padding="SAME")
         h = nn.relu(nn.Dense(self.hidden, name="dense")(jnp.reshape(h, (h.shape[0], -1))))
         if return_features:
             return h
@@ -33,7 +33,8 @@ class CNN(nn.Module):
 
 def cnn(example_x, num_classes: int, channels: tuple, hidden: int, pool: bool) -> Model:
     """CNN on images [N, H, W, channels]."""
-    if not channels or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in channels):
+    if not isinstance(channels, (tuple, list)) or not channels \
+            or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in channels):
         raise ConfigError(f"model.channels must be a non-empty tuple of positive integers, got {channels!r}")
     if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 1:
         raise ConfigError(f"model.hidden must be a positive integer, got {hidden!r}")

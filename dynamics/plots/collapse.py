@@ -139,9 +139,13 @@ def collapse_ufm_minority(history, path: str) -> None:
     final = np.array([history.records["minority_cosine"][i, -1] for i in members])
     colors = plt.cm.viridis(np.linspace(0.0, 0.9, len(members)))
     fig, (ax, ax_t) = plt.subplots(1, 2, figsize=(7.6, 3.1))
-    grid = np.geomspace(1.0, ratios.max() * 1.05, 40)
-    predicted = [theory.regularized_ufm_minority_cosine(r, ka, kb, n_total / (ka * r + kb), lam, lam)[0] for r in grid]
     r_star = minority_collapse_threshold(ka, kb, n_total, lam)
+    r_max = ratios.max() * 1.05
+    # The optimum is solved numerically below R*; from R* on the threshold theorem gives cosine 1.
+    grid = np.geomspace(1.0, min(r_star, r_max), 16)[:-1] if r_star > 1.0 else np.zeros(0)
+    predicted = [theory.regularized_ufm_minority_cosine(r, ka, kb, n_total / (ka * r + kb), lam, lam)[0] for r in grid]
+    if r_star < r_max:
+        grid, predicted = np.r_[grid, max(r_star, 1.0), r_max], np.r_[predicted, 1.0, 1.0]
     ax.plot(grid, predicted, color="k", ls="--", lw=1, label="theory (optimum)")
     ax.axvline(r_star, color="C3", ls=":", label=f"predicted R* = {r_star:.2f}")
     ax.scatter(ratios, final, c=colors, zorder=3, s=18, label="GD, final")
@@ -186,7 +190,7 @@ def collapse_nc_curves(history, path: str) -> None:
                                     for i in members))
     colors = {name: f"C{k}" for k, name in enumerate(optimizers)}
     steps, shown = history.step, history.step > 0
-    fig, axes = plt.subplots(len(ratios), len(NC_CURVES), figsize=(2.4 * len(NC_CURVES), 2.0 * len(ratios)),
+    fig, axes = plt.subplots(len(ratios), len(NC_CURVES), figsize=(2.1 * len(NC_CURVES), 1.7 * len(ratios)),
                              squeeze=False, sharex=True)
     for row, ratio in zip(axes, ratios):
         for i in members:
@@ -206,9 +210,9 @@ def collapse_nc_curves(history, path: str) -> None:
         ax.tick_params(labelsize=6)
     for ax in axes[-1]:
         ax.set_xlabel("step", fontsize=8)
-    axes[0, 0].legend(fontsize=6, loc="best")
+    axes[0, 0].legend(fontsize=5, loc="lower right")
     fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
+    fig.savefig(path, dpi=80)  # 24 panels: kept under 200 KB
     plt.close(fig)
 
 

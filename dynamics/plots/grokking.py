@@ -85,19 +85,23 @@ def grokking_xor(history, path: str) -> None:
     members = representatives(history)
     configs = sweep.member_configs(history.config, history.members)
     fig, axes = plt.subplots(1, len(members), figsize=(4.4 * len(members), 3.2), squeeze=False)
-    steps, shown = history.step, history.step > 0
+    steps = history.step
     for ax, i in zip(axes[0], members):
         rec = history.records
-        ax.plot(steps[shown], rec["clean_train_accuracy"][i][shown], color="tab:blue", label="train, clean labels")
-        ax.plot(steps[shown], rec["flipped_train_accuracy"][i][shown], color="tab:red", label="train, flipped labels")
-        ax.plot(steps[shown], rec["test_accuracy"][i][shown], color="tab:green", lw=2, label="test (clean)")
+        ax.plot(steps, rec["clean_train_accuracy"][i], color="tab:blue", lw=3, alpha=0.6, label="train, clean labels")
+        ax.plot(steps, rec["flipped_train_accuracy"][i], color="tab:red", lw=1, marker=".", ms=3,
+                label="train, flipped labels")
+        ax.plot(steps, rec["test_accuracy"][i], color="tab:green", lw=2, label="test (clean)")
         bayes = bayes_accuracy(configs[i]["data"]["mean_norm"])
         ax.axhline(bayes, color="tab:green", ls="--", lw=1, label=f"Bayes optimal ({bayes:.3f})")
         ax.axhline(0.5, color="grey", ls=":", lw=1, label="chance")
-        ax.set_xscale("log")
-        ax.set_xlabel("GD step")
+        ax.set_xscale("symlog", linthresh=1.0)
+        ax.set_xlim(0, steps[-1])
+        ax.set_xlabel("GD step (0, then log scale)")
         ax.set_ylim(0.0, 1.03)
-        ax.set_title(history.label(i), fontsize=8)
+        data = configs[i]["data"]
+        ax.set_title(f"{history.label(i)}: n={data['num_samples']}, d={data['input_dim']}, ||μ||={data['mean_norm']:g}, "
+                     f"{data['flip_fraction']:g} flipped", fontsize=8)
     axes[0, 0].set_ylabel("accuracy")
     axes[0, -1].legend(fontsize=7, loc="lower right")
     fig.suptitle("XOR clusters with flipped labels: overfit at step 1, generalise later", fontsize=9)

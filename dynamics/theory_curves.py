@@ -1,0 +1,153 @@
+"""Theory curves for the members of a History, computed from the History alone, and their agreement.
+
+Each prediction uses only what the History holds: the member's resolved config (history.config
+with history.members[i] put in), its class counts (π_k = N_k/N), the logged steps and the member's
+learning rate (time t = learning_rate × step). Nothing is fitted. Which theory applies follows
+from the config:
+
+- model 'unigram' (bias-only softmax), cross-entropy, optimizer gd | sign | normalized_gd:
+  theory.softmax_flow.unigram_per_class_loss with flow gd | sign | normalized; compared on the
+  excess loss ℓ_k + log π_k (ℓ_k itself tends to −log π_k).
+- model 'linear_no_bias' (or 'linear' with use_bias=False), init_scale=0, on barcode inputs (x = e_y,
+  input_mean=0):
+  the orthogonal model, theory.softmax_flow.orthogonal_per_class_loss; compared on ℓ_k.
+- model 'deep_linear', square loss, gd, barcode inputs: theory.deep_linear.per_class_error with
+  a0 = model.init_scale. Exact for init='aligned'; for init='random' the same curve is returned as
+  a reference (`exact` False): how far a random start departs from the aligned one.
+Every case also needs full-batch training, a constant schedule, no weight decay, momentum 0 and
+the plain loss (no reweighting, no logit adjustment). Otherwise there is no prediction, and
+`prediction` says why.
+"""
+from typing import NamedTuple, Optional
+
+import numpy as np
+
+from dynamics import sweep
+from theory import deep_linear, softmax_flow
+
+# ε of `agreement`: losses (or excesses) whose predicted size is below ε nats are compared in
+# absolute terms, |ℓ_sim − ℓ_th| / ε. Float32 training resolves losses to ~1e-6 nats; the ε keeps
+# classes whose excess crosses 0 (unigram) or whose loss has all but vanished from dominating.
+AGREEMENT_FLOOR = 1e-2
+# Unigram sign descent leaves the sign flow within ±this (in time t) of the flow's final landing
+# time ½ log(π_max/π_min), where the last classes land together and the gap shrinks only like
+# √η (theory/softmax_flow.py, unigram_per_class_loss); `member_agreement` leaves that window out.
+SIGN_LANDING_WINDOW = 0.1
+FLOWS = {"gd": "gd", "sign": "sign", "normalized_gd": "normalized"}
+
+
+class Prediction(NamedTuple):
+    """A member's predicted per_class_loss [L, C] at the History's steps.
+
+    compare: 'loss' (compare ℓ_k) or 'excess' (compare ℓ_k + log π_k); exact: False for a
+    reference curve whose assumptions the member breaks on purpose (deep_linear init='random').
+    excluded_steps [L] bool: logged steps left out of the agreement (see SIGN_LANDING_WINDOW).
+    """
+
+    name: str
+    per_class_loss: np.ndarray
+    compare: str
+    exact: bool
+    excluded_steps: np.ndarray
+
+
+def member_config(history, i: int) -> dict:
+    """Member i's resolved config (the base config with its swept values put in)."""
+    return sweep.member_configs(history.config, [history.members[i]])[0]
+
+
+def class_probs(history, i: int) -> np.ndarray:
+    counts = np.asarray(history.class_counts[i], dtype=np.float64)
+    return counts / counts.sum()
+
+
+def times(history, i: int) -> np.ndarray:
+    """Continuous time t = learning_rate × step of member i's logged steps [L]."""
+    return float(member_config(history, i)["optimizer"]["learning_rate"]) * np.asarray(history.step, np.float64)
+
+
+def why_no_prediction(config: dict) -> Optional[str]:
+    """None if a theory applies to this resolved config, else the reason (one line)."""
+    model, loss, opt, data = config["model"], config["loss"], config["optimizer"], config["data"]
+    if config["train"]["batch_size"] != 0:
+        return "minibatch training (the theories are for full-batch flows)"
+    if opt["schedule"] != "constant" or opt["weight_decay"] != 0 or opt["momentum"] != 0:
+        return "needs a constant schedule, no weight decay and momentum 0"
+    if loss["reweight_exponent"] != 0 or loss["logit_adjustment"] != 0:
+        return "needs the plain loss (no reweighting or logit adjustment)"
+    barcodes = data.get("name") == "synthetic" and data.get("inputs") == "barcodes" and data.get("input_mean") == 0
+    if model["name"] == "unigram":
+        if loss["name"] != "cross_entropy" or opt["name"] not in FLOWS:
+            return "unigram theory: cross-entropy with gd, sign or normalized_gd"
+        return None
+    if model["name"] in ("linear", "linear_no_bias"):
+        if model.get("use_bias", False) or model["init_scale"] != 0 or not barcodes:
+            return "orthogonal theory: linear without bias, init_scale 0, barcode inputs with input_mean 0"
+        if loss["name"] != "cross_entropy" or opt["name"] not in FLOWS:
+            return "orthogonal theory: cross-entropy with gd, sign or normalized_gd"
+        return None
+    if model["name"] == "deep_linear":
+        if loss["name"] != "square" or opt["name"] != "gd" or not barcodes or not model["init_scale"] > 0:
+            return "deep linear theory: square loss, gd, init_scale > 0, barcode inputs with input_mean 0"
+        return None
+    return f"no theory for model {model['name']!r}"
+
+
+def prediction(history, i: int) -> Optional[Prediction]:
+    """Member i's theory curve at the logged steps, or None (see `why_no_prediction`)."""
+    config = member_config(history, i)
+    if why_no_prediction(config) is not None:
+        return None
+    pi, t = class_probs(history, i), times(history, i)
+    model, opt = config["model"], config["optimizer"]
+    none_excluded = np.zeros(t.shape, bool)
+    if model["name"] == "unigram":
+        flow = FLOWS[opt["name"]]
+        excluded = none_excluded
+        if flow == "sign":
+            landing = 0.5 * np.log(pi.max() / pi.min())
+            excluded = np.abs(t - landing) <= SIGN_LANDING_WINDOW
+        return Prediction(f"unigram {flow} flow", softmax_flow.unigram_per_class_loss(pi, t, flow), "excess",
+                          True, excluded)
+    if model["name"] in ("linear", "linear_no_bias"):
+        flow = FLOWS[opt["name"]]
+        return Prediction(f"orthogonal {flow} flow", softmax_flow.orthogonal_per_class_loss(pi, t, flow), "loss",
+                          True, none_excluded)
+    aligned = model["init"] == "aligned"
+    return Prediction("aligned sigmoids" + ("" if aligned else " (reference)"),
+                      deep_linear.per_class_error(pi, t, model["init_scale"]), "loss", aligned, none_excluded)
+
+
+def agreement(simulated, predicted, floor: float = AGREEMENT_FLOOR) -> float:
+    """max over logged steps and classes of |sim − theory| / max(|theory|, floor); arrays [L, C]."""
+    simulated, predicted = np.asarray(simulated, np.float64), np.asarray(predicted, np.float64)
+    return float(np.max(np.abs(simulated - predicted) / np.maximum(np.abs(predicted), floor)))
+
+
+def compared_curves(history, i: int, predicted: Prediction) -> tuple:
+    """(simulated, predicted) [L', C] on the compared quantity (loss or excess), excluded steps dropped."""
+    sim = np.asarray(history.records["per_class_loss"][i], np.float64)
+    th = predicted.per_class_loss
+    if predicted.compare == "excess":
+        log_pi = np.log(class_probs(history, i))[None, :]
+        sim, th = sim + log_pi, th + log_pi
+    keep = ~predicted.excluded_steps
+    return sim[keep], th[keep]
+
+
+def member_agreement(history, i: int, floor: float = AGREEMENT_FLOOR) -> Optional[float]:
+    """`agreement` of member i with its prediction (None without one); see `compared_curves`."""
+    predicted = prediction(history, i)
+    if predicted is None:
+        return None
+    return agreement(*compared_curves(history, i, predicted), floor)
+
+
+def max_gap_in_steps(history, i: int) -> Optional[float]:
+    """max |sim − theory| (compared quantity, excluded steps dropped) in units of the step size η."""
+    predicted = prediction(history, i)
+    if predicted is None:
+        return None
+    sim, th = compared_curves(history, i, predicted)
+    lr = float(member_config(history, i)["optimizer"]["learning_rate"])
+    return float(np.max(np.abs(sim - th)) / lr)
