@@ -48,7 +48,10 @@ def parse_flags(argv):
 
 
 def load_sweep(config_path: str) -> list:
-    """The members from the config file's get_sweep(), or one member if it has none."""
+    """The members from the config file's get_sweep(), or one member if it has none.
+
+    config_path may end in ':ARG' (ml_collections passes ARG to get_config); get_sweep() takes none."""
+    config_path = config_path.split(":", 1)[0]
     spec = importlib.util.spec_from_file_location("experiment_config", config_path)
     module = importlib.util.module_from_spec(spec)
     try:

@@ -151,3 +151,44 @@ def max_gap_in_steps(history, i: int) -> Optional[float]:
     sim, th = compared_curves(history, i, predicted)
     lr = float(member_config(history, i)["optimizer"]["learning_rate"])
     return float(np.max(np.abs(sim - th)) / lr)
+
+
+def crossing_times(times_L, values_LxC, threshold: float, stays: bool = False) -> np.ndarray:
+    """Per class, the time a logged curve reaches `threshold` from above: [C] (NaN if never).
+
+    stays=False: the first crossing (values ≤ threshold), interpolated linearly in (log t, value)
+    between the two logged points around it (linearly in t if the earlier one is t = 0).
+    stays=True: the time after which values stay ≤ threshold up to the last logged step (the
+    last crossing). 0 where the curve starts (and, with stays, remains) below.
+    """
+    t = np.asarray(times_L, np.float64)
+    v = np.asarray(values_LxC, np.float64)
+    below = v <= threshold
+    if stays:
+        above = ~below
+        last_above = np.where(above.any(0), v.shape[0] - 1 - np.argmax(above[::-1], axis=0), -1)
+        hit = np.where(below[-1], last_above + 1, -1)  # first index of the final run below
+    else:
+        hit = np.where(below.any(0), np.argmax(below, axis=0), -1)
+    out = np.full(v.shape[1], np.nan)
+    for k in np.flatnonzero(hit >= 0):
+        j = hit[k]
+        if j == 0:
+            out[k] = 0.0
+            continue
+        t0, t1, v0, v1 = t[j - 1], t[j], v[j - 1, k], v[j, k]
+        frac = (v0 - threshold) / (v0 - v1) if v0 != v1 else 1.0
+        if t0 > 0:
+            out[k] = float(np.exp(np.log(t0) + frac * (np.log(t1) - np.log(t0))))
+        else:
+            out[k] = t0 + frac * (t1 - t0)
+    return out
+
+
+def loglog_slope(class_probs_C, times_C) -> float:
+    """Least-squares slope of log t_k against log π_k over the classes with 0 < t_k < ∞ (NaN if < 2)."""
+    pi, t = np.asarray(class_probs_C, np.float64), np.asarray(times_C, np.float64)
+    ok = np.isfinite(t) & (t > 0) & (pi > 0)
+    if np.unique(pi[ok]).size < 2:
+        return float("nan")
+    return float(np.polyfit(np.log(pi[ok]), np.log(t[ok]), 1)[0])

@@ -131,7 +131,9 @@ def wordfreq_markov(vocab_size: int, seq_len: int, num_sequences: int, num_test_
     (`english_unigram_law`). Chain: `transition_matrix` with α = unigram_mix (the probability a
     token is drawn afresh from the unigram law) and K = num_successor_maps random successor maps;
     its stationary law is the unigram law, and each sequence starts from it, so the tokens at
-    every position follow the real frequencies. x [N, seq_len] are tokens 0..T-1 of each
+    every position follow the real frequencies. With V = 1000, α = 0.3 and K = 4 the unigram entropy
+    is 4.44 nats and the chain's entropy rate 3.54 nats: the previous token carries 0.9 nats about
+    the next one. x [N, seq_len] are tokens 0..T-1 of each
     sequence, y [N, seq_len] tokens 1..T. The test split (num_test_sequences > 0) is a fresh
     sample of the same chain.
     """
@@ -222,8 +224,9 @@ def cached_text(corpus: str, level: str, vocab_size: int, seq_len: int, max_sequ
                 test_fraction: float) -> Dataset:
     """WikiText-2 or TinyStories (training split) read offline from the Hugging Face `datasets` cache.
 
-    Never downloads: fails with a ConfigError unless `datasets` is installed and the corpus is
-    already cached. Rows are read until max_sequences (> 0) training windows are filled.
+    Never downloads: sets HF_DATASETS_OFFLINE=1 and HF_HUB_OFFLINE=1 in this process and fails
+    with a ConfigError unless `datasets` is installed and the corpus is already cached. Rows are
+    read until max_sequences (> 0) training windows are filled.
     """
     check_choice("cached corpus (data.corpus)", corpus, CACHED_CORPORA)
     _check_int("data.max_sequences", max_sequences, 1)

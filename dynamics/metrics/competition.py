@@ -47,10 +47,9 @@ def sgd_gradient_cosine(model, params, data, config) -> dict:
     contain class k of cos(ĝ_k, ḡ_k), ĝ_k the mean gradient of the batch's class-k samples and ḡ_k
     the full-batch one [C]. Also 'gradient_noise_to_signal' ρ_k = σ_k/‖ḡ_k‖ [C] with
     σ_k² = mean_{i ∈ k} ‖∇ℓ_i − ḡ_k‖², the input of theory.class_competition.minibatch_gradient_cosine.
-    The batches are the same at every record (key from the member's seed)."""
-    size = config["train"]["batch_size"]
-    if size < 1:
-        raise ConfigError("metric sgd_gradient_cosine needs minibatches: set train.batch_size > 0")
+    The batches are the same at every record (key from the member's seed). Full-batch training
+    (batch_size 0) gives cosine 1: every batch is the whole training set."""
+    size = config["train"]["batch_size"] or data.y.shape[0]
     if data.y.ndim != 1:
         raise ConfigError("metric sgd_gradient_cosine needs one label per sample (y of shape [N])")
     num_classes = data.class_counts.shape[-1]

@@ -69,10 +69,14 @@ from dynamics.plots.collapse import (collapse_nc_curves, collapse_ufm_geometry, 
 from dynamics.plots.grokking import (grokking_diagonal, grokking_imbalanced, grokking_modular,  # noqa: E402
                                      grokking_xor)
 from dynamics.plots.heavy_tail import heavy_tail_buckets, hessian_vs_frequency, reweighting  # noqa: E402
+from dynamics.plots.theory import (class_competition_figure, deep_linear_learning_times,  # noqa: E402
+                                   theory_curves, time_to_threshold)
 
 FIGURES = {"per_class_loss": per_class_loss, "heavy_tail_buckets": heavy_tail_buckets,
            "reweighting": reweighting, "hessian_vs_frequency": hessian_vs_frequency,
            "collapse_ufm_geometry": collapse_ufm_geometry, "collapse_ufm_minority": collapse_ufm_minority,
            "collapse_nc_curves": collapse_nc_curves, "collapse_vs_imbalance": collapse_vs_imbalance,
            "grokking_modular": grokking_modular, "grokking_xor": grokking_xor,
-           "grokking_diagonal": grokking_diagonal, "grokking_imbalanced": grokking_imbalanced}
+           "grokking_diagonal": grokking_diagonal, "grokking_imbalanced": grokking_imbalanced,
+           "theory_curves": theory_curves, "time_to_threshold": time_to_threshold,
+           "deep_linear_learning_times": deep_linear_learning_times, "class_competition": class_competition_figure}

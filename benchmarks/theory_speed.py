@@ -1,0 +1,51 @@
+"""Seconds per call of the softmax-flow predictions for C = 10^4 classes (Zipf 1) and 200 times.
+
+Run: python benchmarks/theory_speed.py [--classes=10000] [--times=200] [--repeats=5]
+Prints one line per (function, flow): the median of `repeats` calls (plus the first call, which
+includes nothing extra: the functions are numpy/scipy, nothing is compiled). Times span
+t ∈ [0, 20/π_min], log-spaced: every class from start to its tail.
+"""
+import argparse
+import platform
+import statistics
+import time
+
+import numpy as np
+
+from theory import softmax_flow
+
+
+def zipf(num_classes: int, exponent: float = 1.0) -> np.ndarray:
+    p = np.arange(1, num_classes + 1, dtype=np.float64) ** -exponent
+    return p / p.sum()
+
+
+def median_seconds(fn, repeats: int) -> tuple:
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        seconds.append(time.perf_counter() - start)
+    return statistics.median(seconds), seconds[0]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--classes", type=int, default=10_000)
+    parser.add_argument("--times", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--flows", default="gd,sign", help="comma-separated subset of gd,sign,normalized")
+    args = parser.parse_args()
+    pi = zipf(args.classes)
+    times = np.concatenate([[0.0], np.geomspace(1e-2, 20.0 / pi.min(), args.times - 1)])
+    print(f"# {platform.processor() or platform.machine()}, C = {args.classes}, {args.times} times, "
+          f"median of {args.repeats}")
+    for name, fn in (("orthogonal_per_class_loss", softmax_flow.orthogonal_per_class_loss),
+                     ("unigram_per_class_loss", softmax_flow.unigram_per_class_loss)):
+        for flow in args.flows.split(","):
+            median, first = median_seconds(lambda: fn(pi, times, flow), args.repeats)
+            print(f"{name}(flow={flow!r}): {median:.3f} s (first call {first:.3f} s)")
+
+
+if __name__ == "__main__":
+    main()
