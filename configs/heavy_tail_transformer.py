@@ -7,10 +7,12 @@ Data: an order-1 Markov chain whose unigram law is English's (wordfreq's top 100
 see dynamics/data/text.py), so the next-token classes are heavy-tailed like real text.
 
 Run:     python -m dynamics.main --config=configs/heavy_tail_transformer.py --workdir=/tmp/heavy_tail_transformer
-Runtime: about 3 minutes on a 2-core CPU (GD and Adam x 2 learning rates, 300 full-batch steps
-         on 64 windows of 32 tokens, a 2-layer width-32 model; 30 warmup steps).
-Paper-like sizes for an accelerator (10 000-word vocabulary, 4 layers of width 256, 256-token
-context, minibatch SGD vs Adam, 5000 steps):
+Runtime: 1.8 min of CPU time on a 2-core CPU (GD and Adam x 2 learning rates, 300 full-batch
+         steps on 64 windows of 32 tokens, a 2-layer width-32 model; 30 warmup steps); measured
+         7.4 min wall-clock while the machine was shared (load average ~7).
+Paper-like sizes for an accelerator (10 000-word vocabulary, 4 layers of width 256, 1024 windows
+of 256 tokens, minibatch SGD (64 windows) vs Adam, 5000 steps; not run here: no accelerator;
+the full-batch records hold [1024, 256, 10001] logits, about 10 GB):
          python -m dynamics.main --config=configs/heavy_tail_transformer.py:paper --workdir=DIR
 """
 import ml_collections
@@ -33,7 +35,7 @@ def get_config(scale: str = "cpu"):
     c.data.name = "wordfreq_markov"  # wordfreq_markov | local_text | cached_text
     c.data.vocab_size = 10000 if paper else 1000  # top-V English words (+ <unk>): V+1 classes
     c.data.seq_len = 256 if paper else 32  # T: tokens per window (the model's context)
-    c.data.num_sequences = 8192 if paper else 64  # N training windows (N*T next-token labels)
+    c.data.num_sequences = 1024 if paper else 64  # N windows (N*T labels; records take full-batch logits [N, T, V+1])
     c.data.num_test_sequences = 0  # held-out windows from the same chain (0: none)
     c.data.unigram_mix = 0.3  # α: probability a token is drawn afresh from the unigram law
     c.data.num_successor_maps = 4  # K random successor maps of the Markov chain

@@ -169,9 +169,14 @@ def _lookup(config: dict, dotted: str):
 
 
 def _atomic(path: str, write) -> None:
+    """Writes to path.tmp, then renames it to path; a failed write (a full disk) leaves no .tmp behind."""
     tmp = f"{path}.tmp"
-    with open(tmp, "wb") as f:
-        write(f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)

@@ -103,8 +103,12 @@ def run(config: dict, members: list, workdir: str, overwrite: bool, progress=pri
 def write_figure(draw, history: history_lib.History, path: str) -> None:
     """Draws to a temporary name, then renames: a crash never leaves a half-written figure."""
     tmp = os.path.join(os.path.dirname(path), f".tmp-{os.path.basename(path)}")
-    draw(history, tmp)
-    os.replace(tmp, path)
+    try:
+        draw(history, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 def main(argv):

@@ -38,7 +38,7 @@ def _metrics(means_CxD, classifier_CxD, counts, offset=0.0, noise=0.0, seed=0):
     return {k: np.asarray(v) for k, v in out.items()}, features, labels
 
 
-@pytest.mark.parametrize("num_classes", [3, 5, 10])
+@pytest.mark.parametrize("num_classes", [3, 10])
 def test_exact_etf_gives_zero_nc1_nc2_nc3_nc4(num_classes):
     etf = theory.simplex_etf(num_classes, num_classes + 2)
     offset = 0.7 * np.ones(num_classes + 2)  # a common shift: removed by centring on the global mean

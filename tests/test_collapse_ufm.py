@@ -128,7 +128,7 @@ def test_per_class_features_with_multiplicity_step_like_per_sample_features():
         model = build_model(dict(name="ufm", init_scale=1.0, feature_dim=5), data.x[:1], 4)
         params = {"features": np.asarray(features, np.float32), "classifier": np.asarray(w, np.float32)}
         objective = lambda p: losses.training_loss(loss_cfg, model.apply(p, data.x), data.y, data.class_counts)
-        return jax.grad(objective)(params)
+        return jax.jit(jax.grad(objective))(params)
 
     g_sample = grads(per_sample, h_class[per_sample.y])
     g_class = grads(per_class, h_class * np.sqrt(counts)[:, None])

@@ -140,7 +140,7 @@ def test_embedding_spectrum_is_parseval_and_finds_pure_frequencies():
 
 
 def test_two_class_models():
-    data = xor_clusters(8, 20, 3.0, 0.25, 10, seed=0)
+    data = xor_clusters(16, 20, 3.0, 0.25, 10, seed=0)
     model = build_model(dict(name="two_layer_relu", init_scale=1.0, width=6), data.x[:1], 2)
     params = model.init(jax.random.PRNGKey(0))
     logits = model.apply(params, data.x)

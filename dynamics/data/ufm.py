@@ -32,7 +32,8 @@ def two_group_counts(num_classes: int, num_samples: int, ratio: float, minority_
     check_range("data.ratio", ratio, 1.0)
     if isinstance(minority_classes, bool) or not isinstance(minority_classes, int) \
             or not 1 <= minority_classes < num_classes:
-        raise ConfigError(f"data.minority_classes must be an integer in [1, {num_classes - 1}], got {minority_classes!r}")
+        raise ConfigError(f"data.minority_classes must be an integer in [1, {num_classes - 1}], "
+                          f"got {minority_classes!r}")
     kb = minority_classes
     ka = num_classes - kb
     n_b = max(1, int(round(num_samples / (ka * ratio + kb))))

@@ -1,7 +1,9 @@
 """Neural-collapse metrics of the last layer, on any Model with `features` and `classifier`.
 
 Papyan, Han, Donoho 2020 ("Prevalence of neural collapse", NC1-NC4), Fang et al. 2021 (minority
-collapse) and Thrampoulidis et al. 2022 (SELI). Pure jax, one member, training split only.
+collapse) and Thrampoulidis et al. 2022 (SELI). Pure jax, one member, training split only; the
+SELI Grams come from theory.collapse through a host callback (jax.pure_callback), so the class
+counts may be traced (vmapped members).
 
 Which means are used (with imbalance the choice matters):
 - global mean μ_G = (1/N) Σ_i h_i: the per-sample (count-weighted) mean of the features;

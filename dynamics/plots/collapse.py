@@ -183,8 +183,8 @@ def collapse_nc_curves(history, path: str) -> None:
     """NC metrics over training, one row per imbalance ratio, one line per optimizer (the selected
     learning rate, first seed): training accuracy, NC1 (log), ETF distance of class means and of
     classifiers, NC3, NC4 (Papyan et al. 2020, Figs. 2-7)."""
-    members = [i for i in np.flatnonzero(history.selected)
-               if history.members[i].get("seed", 0) == history.members[np.flatnonzero(history.selected)[0]].get("seed", 0)]
+    selected = np.flatnonzero(history.selected)
+    members = [i for i in selected if setting(history, i, "seed") == setting(history, selected[0], "seed")]
     ratios = sorted({imbalance_ratio(history, i) for i in members})
     optimizers = list(dict.fromkeys(history.label(i, exclude=("optimizer.learning_rate", "seed", "data.exponent"))
                                     for i in members))

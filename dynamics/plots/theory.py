@@ -75,11 +75,12 @@ def _kind(history, i) -> str:
 
 
 def _threshold_times(history, i, kind, level):
-    """Measured times [C] (t = η·step) of member i to reach `level` (loss, or |excess| for good)."""
+    """Measured times [C] (t = η·step) after which member i's loss (or |excess|) stays ≤ `level`:
+    the last crossing, so that GD's oscillations at large step sizes do not count an early dip."""
     values = history.records["per_class_loss"][i].astype(np.float64)
     if kind == "excess":
         values = np.abs(values + np.log(tc.class_probs(history, i))[None, :])
-    return tc.crossing_times(tc.times(history, i), values, level, stays=kind == "excess")
+    return tc.crossing_times(tc.times(history, i), values, level, stays=True)
 
 
 def _predicted_threshold_times(history, i, kind, level):
@@ -108,8 +109,9 @@ def _fitted_classes(kind, pi):
 def time_to_threshold(history, path: str) -> None:
     """Kunstner et al. 2024: the time t_k = η·step at which class k's loss reaches a threshold,
     against its frequency π_k (log-log), one panel per threshold (THRESHOLD_FRACTIONS of log C;
-    for unigram members a second row with the excess |ℓ_k + log π_k| staying below
-    EXCESS_THRESHOLDS). Markers: measured (crossings interpolated between logged steps), with the
+    for unigram members a second row with the excess |ℓ_k + log π_k| and EXCESS_THRESHOLDS).
+    Markers: measured, the time after which the curve stays below the threshold (interpolated
+    between logged steps; on monotone curves the first crossing), with the
     fitted log-log slope in the legend (unigram: over the classes with π_k < 1/C); dashed: the matching flow of theory/softmax_flow.py
     (orthogonal model: slope −1 for GD, 0 for sign; drawn as a labelled reference for models the
     theory does not cover). Classes that never reach the threshold are left out of the fit (count
