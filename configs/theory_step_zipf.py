@@ -4,11 +4,19 @@ U[0, 1] inputs shared by all classes, d = 256, bias), the time t_k = η·step at
 reaches ½ log C and ⅕ log C against its frequency (log-log), with the fitted slopes of GD, Adam and
 sign descent in figures/time_to_threshold.png, beside the orthogonal model's prediction (slope −1
 for GD, 0 for sign) drawn as a reference. A reported figure, not a tolerance test: the slopes
-depend on the threshold and the learning rate (each optimizer's rate is the best of its grid for
-the final loss, as in the paper), and classes that never reach a threshold are left out of the fit.
+depend on the threshold and the learning rate, and classes that never reach a threshold are left
+out of the fit. Step sizes: GD η = 0.3, the largest rate of configs/heavy_tail_linear.py's grid at
+which GD does not oscillate (η = 1 ends at a lower loss but the frequent classes' losses spike to
+~50 nats along the way, so "time to threshold" would measure the oscillation); Adam 0.01 and sign
+descent 1e-3, the middle of their grids.
+
+Measured (fitted slopes of log t_k on log π_k): at ½ log C, GD −0.42 (25 of 255 classes never get
+there), Adam +0.11, sign +0.01 (orthogonal model: −1 and 0); at ⅕ log C no class gets there under
+GD within 1500 steps, Adam +0.39, sign +0.40 (7 never): with d = 256 inputs the rare classes'
+few samples are memorised quickly by the adaptive methods.
 
 Run:     python -m dynamics.main --config=configs/theory_step_zipf.py --workdir=/tmp/theory_step_zipf
-Runtime: measured 2 min on a 2-core CPU (3 optimizers x 3 learning rates, 1000 full-batch steps).
+Runtime: measured 3 min 16 s on the shared 2-core CPU (3 members, 1500 full-batch steps).
 """
 import ml_collections
 
@@ -54,9 +62,9 @@ def get_config():
     c.optimizer.warmup_steps = 0  # no warmup
 
     c.train = ml_collections.ConfigDict()
-    c.train.num_steps = 1000  # optimizer steps
+    c.train.num_steps = 1500  # optimizer steps
     c.train.batch_size = 0  # full batch
-    c.train.chunk_steps = 250  # steps per compiled scan (one progress line each)
+    c.train.chunk_steps = 500  # steps per compiled scan (one progress line each)
     c.train.num_log_points = 80  # log-spaced records; crossing times are interpolated between them
     c.train.log_spacing = "log"  # log | linear
     c.train.per_class_grad_norm = False  # not needed
@@ -64,16 +72,14 @@ def get_config():
     c.train.checkpoint_keep = 2  # checkpoints kept in DIR/checkpoints
 
     c.select = ml_collections.ConfigDict()
-    c.select.rule = "best_lr"  # per optimizer, the lr with the lowest final training loss
-    c.select.metric = "loss"  # the training objective
+    c.select.rule = "none"  # one fixed step size per optimizer (see the docstring)
+    c.select.metric = "loss"  # (unused with rule none)
 
     c.figures = ("time_to_threshold", "per_class_loss")  # t_k against π_k with fitted slopes; bucket curves
     return c
 
 
 def get_sweep():
-    """GD, Adam and sign descent, each over its own learning-rate grid (one program per optimizer)."""
-    def grid(name, rates):
-        return sweep.product(sweep.axis("optimizer.name", [name]), sweep.axis("optimizer.learning_rate", rates))
-
-    return sweep.chain(grid("gd", [0.3, 1.0, 3.0]), grid("adam", [3e-3, 1e-2, 3e-2]), grid("sign", [3e-4, 1e-3, 3e-3]))
+    """GD, Adam and sign descent at fixed step sizes (one program per optimizer)."""
+    return sweep.zip(sweep.axis("optimizer.name", ["gd", "adam", "sign"]),
+                     sweep.axis("optimizer.learning_rate", [0.3, 1e-2, 1e-3]))

@@ -113,7 +113,7 @@ def write_figure(draw, history: history_lib.History, path: str) -> None:
 
 def main(argv):
     if not flags.FLAGS["verbosity"].present:
-        absl_logging.set_verbosity(absl_logging.WARNING)  # orbax logs every save at INFO
+        absl_logging.set_verbosity(absl_logging.ERROR)  # orbax logs every save, and resuming, on stderr
     if len(argv) > 1:
         fail(f"unexpected arguments {argv[1:]}")
     if _CONFIG.value is None or not _WORKDIR.value:

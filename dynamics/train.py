@@ -259,7 +259,10 @@ def compile_group(group: Group, resume: tuple = None) -> GroupProgram:
     data = sweep.shard_members(jax.tree.map(pad, group.data), mesh) if group.data_stacked \
         else sweep.replicate(group.data, mesh)
     setup = group.setup
-    init = jax.jit(jax.vmap(lambda n, d: init_state(setup, n, d), in_axes=(0, data_axes)))
+    # Member-sharded outputs: left to XLA, constant leaves (e.g. diverged_step) come out replicated,
+    # and the chunk function would compile a second time when its own outputs come back sharded.
+    init = jax.jit(jax.vmap(lambda n, d: init_state(setup, n, d), in_axes=(0, data_axes)),
+                   out_shardings=jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("members")))
     chunk = jax.jit(jax.vmap(lambda n, d, s, r, start: run_chunk(setup, n, d, s, r, start),
                              in_axes=(0, data_axes, 0, 0, None)), donate_argnums=(2, 3))
     num_logs = len(setup.log_steps)

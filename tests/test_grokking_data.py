@@ -112,14 +112,13 @@ def test_sparse_classification_matches_the_theory_instance():
 
 def test_token_models_and_key_frequency_metric():
     data = modular(p=13)
-    for config in (dict(name="embed_mlp", init_scale=1.0, embed_dim=8, hidden_dim=16, combine="concat"),
-                   dict(name="embed_mlp", init_scale=1.0, embed_dim=8, hidden_dim=16, combine="sum"),
-                   dict(name="modular_transformer", init_scale=1.0, model_dim=8, num_heads=2, mlp_dim=16)):
+    for config in (dict(name="modular_transformer", init_scale=1.0, model_dim=8, num_heads=2, mlp_dim=16),):
+        # (embed_mlp runs in tests/test_grokking_claims.py)
         model = build_model(config, data.x[:1], data.num_classes)
-        params = model.init(jax.random.PRNGKey(0))
+        params = jax.jit(model.init)(jax.random.PRNGKey(0))               # jitted: eager flax is slow
         assert params["embed"]["embedding"].shape == (14, 8)              # p numbers and '='
-        assert model.apply(params, data.x).shape == (len(data.x), 13)
-        out = key_frequencies(model, params, data, {})
+        assert jax.jit(model.apply)(params, data.x).shape == (len(data.x), 13)
+        out = jax.jit(lambda params: key_frequencies(model, params, data, {}))(params)
         assert out["embedding_spectrum"].shape == (7,)
         np.testing.assert_allclose(out["embedding_spectrum"].sum(), 1.0, rtol=1e-5)
     with pytest.raises(ConfigError, match="integer token ids"):
@@ -142,8 +141,8 @@ def test_embedding_spectrum_is_parseval_and_finds_pure_frequencies():
 def test_two_class_models():
     data = xor_clusters(16, 20, 3.0, 0.25, 10, seed=0)
     model = build_model(dict(name="two_layer_relu", init_scale=1.0, width=6), data.x[:1], 2)
-    params = model.init(jax.random.PRNGKey(0))
-    logits = model.apply(params, data.x)
+    params = jax.jit(model.init)(jax.random.PRNGKey(0))
+    logits = np.asarray(model.apply(params, data.x))
     a = np.array([1, -1, 1, -1, 1, -1]) / np.sqrt(6)
     np.testing.assert_allclose(logits[:, 0], 0.0)
     np.testing.assert_allclose(logits[:, 1], np.maximum(data.x @ params["w"], 0) @ a, rtol=1e-5, atol=1e-6)

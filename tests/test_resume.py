@@ -29,7 +29,7 @@ spec.loader.exec_module(base)
 def get_config():
     c = base.get_config()
     c.data.update(dict(num_classes=7, num_samples=48, input_dim=8))
-    c.train.update(dict(num_steps=60, chunk_steps=4, num_log_points=12, batch_size=8))  # 16 chunks, SGD
+    c.train.update(dict(num_steps=24, chunk_steps=3, num_log_points=8, batch_size=8))  # 9 chunks, SGD
     c.select.rule = "none"
     c.figures = ()
     return c
@@ -83,7 +83,7 @@ def assert_identical(a: History, b: History) -> None:
         assert a.records[name].tobytes() == b.records[name].tobytes(), name  # bit-identical, NaNs included
 
 
-@pytest.mark.parametrize("members, kill_at", [(SINGLE, 3), (SWEEP, 19)])  # the sweep: 16 chunks per group
+@pytest.mark.parametrize("members, kill_at", [(SINGLE, 2), (SWEEP, 11)])  # the sweep: checkpoints 9-17 in group 2
 def test_killed_run_resumes_bit_identical(tmp_path, members, kill_at):
     path = config_file(tmp_path, members)
     workdir = tmp_path / "run"
@@ -124,12 +124,12 @@ def test_changed_config_refused_overwrite_starts_fresh_completed_run_refused(tmp
     with pytest.raises(Interrupt):  # a crash after two checkpoints, in-process
         main.run(config, members, workdir, False, interrupt_after(2))
     assert checkpoint.exists(workdir)
-    changed = dict(config, optimizer=dict(config["optimizer"], b2=0.99), train=dict(config["train"], num_steps=64))
+    changed = dict(config, optimizer=dict(config["optimizer"], b2=0.99), train=dict(config["train"], num_steps=30))
     with pytest.raises(ConfigError, match=r"different config \(optimizer\.b2, train\.num_steps\)"):
         main.run(changed, members, workdir, False, QUIET)
     with pytest.raises(ConfigError, match=r"different config \(members"):
         main.run(config, [{"optimizer.learning_rate": 0.1}], workdir, False, QUIET)
     fresh = main.run(changed, members, workdir, True, QUIET)
-    assert fresh.step[-1] == 64 and not checkpoint.exists(workdir)
+    assert fresh.step[-1] == 30 and not checkpoint.exists(workdir)
     with pytest.raises(ConfigError, match="already holds results"):
         main.run(changed, members, workdir, False, QUIET)

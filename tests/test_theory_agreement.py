@@ -68,14 +68,15 @@ def test_sign_descent_follows_sign_flow_within_the_step():
     """Kunstner et al. 2024: under sign flow no class's curve depends on π_k (orthogonal model),
     and discrete sign descent at η = 2e-3 lies on it at t = η·step. C = 64, three Zipf exponents,
     up to 0.5 past the unigram flow's final landing ½ log(π_max/π_min).
-    Orthogonal: exact in exact arithmetic; float32 gap measured ≤ 0.002 η; asserted ≤ 0.01 η.
+    Orthogonal: exact in exact arithmetic; the float32 gap (rounding accumulated in W over ~1800
+    steps) measured ≤ 0.011 η; asserted ≤ 0.05 η.
     Unigram: outside ±0.1 of the final landing (where the last classes land together and the gap
     shrinks only like √η, see theory/softmax_flow.py) measured ≤ 2.1 η; asserted ≤ 3 η; inside it,
     measured ≤ 0.03 nats, asserted < 0.05."""
     eta = 2e-3
     counts = zipf_counts(64, SAMPLES[64], max(EXPONENTS))
     steps = int((0.5 * np.log(counts.max() / counts.min()) + 0.5) / eta)
-    for model, bound in (("linear_no_bias", 0.01), ("unigram", 3.0)):
+    for model, bound in (("linear_no_bias", 0.05), ("unigram", 3.0)):
         history = train.run(softmax_config(model, 64, steps, num_log_points=60),
                             zipf_members(64, "sign", learning_rate=eta), **QUIET)
         for i in range(len(history.members)):
@@ -107,9 +108,10 @@ def test_deep_linear_learning_times_match_the_sigmoids():
         assert np.max(np.abs(measured - predicted) / predicted) <= 0.10, member
 
 
-def competition_config(num_steps=1):
+def competition_config(metric):
+    """class_competition for one step (records at steps 0 and 1), with one extra metric."""
     c = load_config_module("class_competition").get_config().to_dict()
-    c["train"].update(num_steps=num_steps, chunk_steps=num_steps + 1, num_log_points=2)
+    c["train"].update(num_steps=1, chunk_steps=2, num_log_points=2, extra_metrics=(metric,))
     return c
 
 
@@ -124,7 +126,7 @@ def test_first_step_minority_loss_change_has_the_predicted_sign():
                             sweep.chain([{"model.init_scale": 0.0, "seed": 0}],
                                         sweep.product(sweep.axis("model.init_scale", [1.0]),
                                                       sweep.axis("seed", [0, 1, 2]))))
-    history = train.run(competition_config(), members, **QUIET)
+    history = train.run(competition_config("class_gradient_gram"), members, **QUIET)
     for i, member in enumerate(history.members):
         predicted, simulated = first_step_changes(history, i)
         assert np.sign(predicted[1]) == np.sign(simulated[1]), (member, predicted, simulated)
@@ -140,7 +142,7 @@ def test_sgd_gradient_cosines_follow_the_prediction():
     (0.989), 0.906 (0.905). Asserted: the predicted order (minority < majority, both rising with B)
     and |measured − predicted| ≤ 0.05 (measured ≤ 0.011)."""
     members = sweep.axis("train.batch_size", [8, 128])
-    history = train.run(competition_config(), members, **QUIET)
+    history = train.run(competition_config("sgd_gradient_cosine"), members, **QUIET)
     measured = history.records["sgd_gradient_cosine"][:, 0]
     predicted = np.array([predicted_sgd_cosine(history, i, 0) for i in range(len(members))])
     assert np.all(np.diff(predicted, axis=0) > 0) and np.all(predicted[:, 1] < predicted[:, 0])

@@ -239,7 +239,8 @@ def class_competition_figure(history, path: str) -> None:
     minority dashed). Middle: the first step's Δℓ_k, predicted to first order (hatched) beside the
     simulated one, per full-batch member. Right: SGD members' cosine between each class's
     minibatch gradient and its full-batch gradient at step 0 and at the last step (markers)
-    against batch size, with the prediction from the recorded ρ_k (dashed). Prints the numbers."""
+    against batch size, with the prediction from the recorded ρ_k (dashed at step 0, dotted at the
+    last step, where the prediction's isotropic-noise assumption holds less well). Prints the numbers."""
     full = [i for i in range(len(history.members)) if tc.member_config(history, i)["train"]["batch_size"] == 0]
     sgd = [i for i in range(len(history.members)) if i not in full]
     fig, axes = plt.subplots(1, 3, figsize=(13.5, 3.8))
@@ -272,14 +273,15 @@ def class_competition_figure(history, path: str) -> None:
     if sgd and "sgd_gradient_cosine" in history.records:
         sizes = np.array([tc.member_config(history, i)["train"]["batch_size"] for i in sgd])
         order = np.argsort(sizes)
-        for log_index, marker in ((0, "o"), (len(history.step) - 1, "^")):
-            measured = np.array([history.records["sgd_gradient_cosine"][i, log_index] for i in sgd])[order]
+        for log_index, marker, style in ((0, "o", "--"), (len(history.step) - 1, "^", ":")):
+            measured = np.array([history.records["sgd_gradient_cosine"][i, log_index] for i in sgd],
+                                np.float64)[order]
             predicted = np.array([predicted_sgd_cosine(history, i, log_index) for i in sgd])[order]
             for k in range(measured.shape[1]):
                 color = "C0" if k == 0 else "C3"
                 axes[2].plot(sizes[order], measured[:, k], marker=marker, ls="none", color=color,
                              label=f"class {k}, step {history.step[log_index]}")
-                axes[2].plot(sizes[order], predicted[:, k], ls="--", lw=1, color=color)
+                axes[2].plot(sizes[order], predicted[:, k], ls=style, lw=1, color=color)
             gap = np.max(np.abs(measured - predicted))
             print(f"SGD gradient cosine | step {history.step[log_index]}, batch sizes {sizes[order].tolist()}: "
                   f"measured {np.round(measured, 3).tolist()}, predicted {np.round(predicted, 3).tolist()}, "
@@ -287,6 +289,6 @@ def class_competition_figure(history, path: str) -> None:
         axes[2].set_xscale("log")
         axes[2].set_xlabel("batch size B")
         axes[2].set_ylabel("cos(minibatch ĝ_k, full-batch ḡ_k)")
-        axes[2].set_title("dashed: 1/sqrt(1 + ρ_k²/n_k), n_k ~ Bin(B, π_k)", fontsize=8)
+        axes[2].set_title("lines: 1/sqrt(1 + ρ_k²/n_k), n_k ~ Bin(B, π_k) (dashed: step 0)", fontsize=8)
         axes[2].legend(fontsize=6, loc="best")
     _save(fig, path)
