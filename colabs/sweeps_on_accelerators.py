@@ -127,7 +127,7 @@ assert difference < 1e-5
 # XLA_FLAGS=--xla_force_host_platform_device_count=4 python -m dynamics.main ...   # 4 CPU "devices"
 # ```
 #
-# and on several hosts (e.g. a TPU pod slice, or SLURM) the same command on every host: the
-# launcher calls `jax.distributed.initialize()` where a cluster is detected. A big sweep's
-# figures can be redrawn anywhere from its workdir alone:
+# and on several hosts (e.g. a TPU pod slice, or SLURM) the same command on every host, each
+# process having called `jax.distributed.initialize()` first (on Cloud TPU and SLURM it finds its
+# peers by itself). A big sweep's figures can be redrawn anywhere from its workdir alone:
 # `python -m dynamics.figures heavy_tail_linear --from=runs --outdir=figures`.

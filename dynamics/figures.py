@@ -2,10 +2,11 @@
 
 A NAME is a config file configs/NAME.py; its figures are those named in its `figures` field
 (dynamics.plots.FIGURES). With no NAME, every config is done, in alphabetical order. For each NAME:
-- it runs the config's sweep into the workdir DIR/NAME/ (dynamics.main.run: resumes an interrupted
-  run; a complete workdir holding the same config and members is reused, not retrained), then
-- draws each figure from the saved History alone to FIGDIR/NAME.png (FIGDIR/NAME-FIGURE.png when
-  the config draws several; FIGDIR defaults to DIR), and prints one progress line per figure.
+- it runs the config's sweep into the workdir DIR/NAME/ (dynamics.main.run, which saves the History
+  and draws the figures from it; an interrupted run resumes), or reuses a complete workdir holding
+  the same config and members and redraws its figures from the saved History, then
+- puts each figure at FIGDIR/NAME.png (FIGDIR/NAME-FIGURE.png when the config draws several;
+  FIGDIR defaults to DIR), and prints one progress line per figure.
 --from=RUNS trains nothing: each figure is redrawn from the History in RUNS/NAME/ (the layout this
 command writes, and the README's runs/NAME), or in RUNS itself when it is a workdir and one NAME is
 given. A figure from a big accelerator sweep can so be redrawn on a laptop from its workdir.
@@ -17,7 +18,7 @@ import glob
 import importlib.util
 import json
 import os
-import sys
+import shutil
 import time
 
 from absl import app, flags
@@ -139,9 +140,15 @@ def run_figure(name: str, outdir: str, figdir: str = None, small: bool = False, 
     if small:
         config, members = small_setting(name, config, members)
     workdir = os.path.join(outdir, name)
-    if overwrite or not is_complete(workdir, config, members):
-        main.run(config, members, workdir, overwrite, progress=lambda line: progress(f"  {name}: {line}"))
-    return draw(History.load(workdir), name, figdir or outdir)
+    figdir = figdir or outdir
+    if not overwrite and is_complete(workdir, config, members):
+        return draw(History.load(workdir), name, figdir)  # reused: redrawn from the saved History
+    main.run(config, members, workdir, overwrite, progress=lambda line: progress(f"  {name}: {line}"))
+    os.makedirs(figdir, exist_ok=True)
+    paths = figure_paths(name, config["figures"], figdir)
+    for figure, path in zip(config["figures"], paths):  # main.run drew them from the History it saved
+        shutil.copyfile(os.path.join(workdir, "figures", f"{figure}.png"), path)
+    return paths
 
 
 def redraw_figure(name: str, runs: str, figdir: str) -> list:
@@ -176,8 +183,10 @@ def main_figures(argv):
         main.fail(f"unknown figure {unknown[0]!r}; valid names: {', '.join(valid)}")
     if not names:
         names = valid if runs is None else [n for n in valid if os.path.exists(os.path.join(runs, n, "history.npz"))]
-    if runs is not None and len(names) > 1 and os.path.exists(os.path.join(runs, "history.npz")):
+    if runs is not None and len(names) != 1 and os.path.exists(os.path.join(runs, "history.npz")):
         main.fail(f"--from={runs} is one workdir: name the one figure it holds")
+    if not names:
+        main.fail(f"--from={runs} holds no workdir NAME/ with results; valid names: {', '.join(valid)}")
     figdir = _FIGDIR.value or _OUTDIR.value
     for k, name in enumerate(names, 1):
         start = time.time()

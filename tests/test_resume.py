@@ -60,9 +60,17 @@ def command(path, workdir, *flags):
     return [sys.executable, "-m", "dynamics.main", f"--config={path}", f"--workdir={workdir}", *flags]
 
 
-def kill_after_checkpoint(path, workdir, step: int) -> None:
+def cached(tmp_path) -> dict:
+    """The environment for the launches: a persistent compilation cache shared by them (a relaunch then
+    spends its time resuming rather than compiling the same programs again)."""
+    return dict(os.environ, JAX_COMPILATION_CACHE_DIR=str(tmp_path / "jax_cache"),
+                JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0", JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0")
+
+
+def kill_after_checkpoint(path, workdir, step: int, env: dict) -> None:
     """Starts the run and SIGKILLs it as soon as checkpoint `step` (or a later one) is complete."""
-    process = subprocess.Popen(command(path, workdir), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command(path, workdir), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               env=env)
     directory = checkpoint.directory(str(workdir))
     deadline = time.monotonic() + 300
     while process.poll() is None and time.monotonic() < deadline:
@@ -87,14 +95,15 @@ def assert_identical(a: History, b: History) -> None:
 def test_killed_run_resumes_bit_identical(tmp_path, members, kill_at):
     path = config_file(tmp_path, members)
     workdir = tmp_path / "run"
-    kill_after_checkpoint(path, workdir, kill_at)
+    env = cached(tmp_path)
+    kill_after_checkpoint(path, workdir, kill_at, env)
     if members == SWEEP:  # a changed config is refused, naming the key, and leaves the checkpoint alone
         changed = subprocess.run(command(path, workdir, "--config.data.seed=1"), cwd=ROOT, capture_output=True,
-                                 text=True)
+                                 text=True, env=env)
         lines = [line for line in changed.stderr.splitlines() if line.strip()]
         assert changed.returncode == 2 and len(lines) == 1 and "data.seed" in lines[0], changed.stderr
         assert checkpoint.exists(str(workdir))
-    resumed = subprocess.run(command(path, workdir), cwd=ROOT, capture_output=True, text=True)
+    resumed = subprocess.run(command(path, workdir), cwd=ROOT, capture_output=True, text=True, env=env)
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming from" in resumed.stdout
     assert members == SINGLE or "group 2/2" in resumed.stdout  # the kill came while the second group ran

@@ -59,13 +59,18 @@ def sgd_gradient_cosine(model, params, data, config) -> dict:
     spread = jnp.sqrt(jax.ops.segment_sum(jnp.sum((grads - means[data.y]) ** 2, axis=1), data.y, num_classes)
                       / jnp.maximum(counts, 1.0))
     key = jax.random.fold_in(jax.random.PRNGKey(config["seed"]), 0x5CD)
-    ranks = jnp.argsort(jnp.argsort(jax.random.uniform(key, (SGD_COSINE_BATCHES, data.y.shape[0])), axis=1), axis=1)
-    in_batch = (ranks < size).astype(grads.dtype)  # [R, N]: a uniform draw of `size` distinct samples
-    onehot = jax.nn.one_hot(data.y, num_classes, dtype=grads.dtype)  # [N, C]
-    batch_sums = jnp.einsum("rn,nc,np->rcp", in_batch, onehot, grads)  # Σ of class-k gradients in batch r
-    present = (in_batch @ onehot) > 0  # [R, C]
-    cos = jnp.einsum("rcp,cp->rc", batch_sums, means) / jnp.maximum(
-        jnp.linalg.norm(batch_sums, axis=2) * mean_norm[None, :], 1e-30)
+    noise = jax.random.uniform(key, (SGD_COSINE_BATCHES, data.y.shape[0]))
+    kth = -jax.lax.top_k(-noise, size)[0][:, -1:]  # the size-th smallest of each row
+    in_batch = (noise <= kth).astype(grads.dtype)  # [R, N]: a uniform draw of `size` distinct samples
+
+    def class_cosines(k):  # one class at a time: memory [R, N], not [R, N, C]
+        members = in_batch * (data.y == k)[None, :]  # [R, N]: the class-k samples of each batch
+        batch_sum = members @ grads  # [R, P]: n_k ĝ_k
+        cos = batch_sum @ means[k] / jnp.maximum(jnp.linalg.norm(batch_sum, axis=1) * mean_norm[k], 1e-30)
+        return cos, jnp.sum(members, axis=1) > 0
+
+    cos, present = jax.lax.map(class_cosines, jnp.arange(num_classes))  # [C, R] each
+    cos, present = cos.T, present.T
     mean_cos = jnp.sum(jnp.where(present, cos, 0.0), axis=0) / jnp.maximum(jnp.sum(present, axis=0), 1)
     return {"sgd_gradient_cosine": mean_cos,
             "gradient_noise_to_signal": spread / jnp.maximum(mean_norm, 1e-30)}
