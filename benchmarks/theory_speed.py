@@ -1,9 +1,9 @@
 """Seconds per call of the softmax-flow predictions for C = 10^4 classes (Zipf 1) and 200 times.
 
 Run: python benchmarks/theory_speed.py [--classes=10000] [--times=200] [--repeats=5]
-Prints one line per (function, flow): the median of `repeats` calls (plus the first call, which
-includes nothing extra: the functions are numpy/scipy, nothing is compiled). Times span
-t ∈ [0, 20/π_min], log-spaced: every class from start to its tail.
+Prints one line per (function, flow): the median wall and process-CPU seconds of `repeats` calls
+(CPU time is the steadier number on a shared machine), and the first call's wall time (numpy/scipy:
+nothing is compiled). Times span t ∈ [0, 20/π_min], log-spaced: every class from start to its tail.
 """
 import argparse
 import platform
@@ -21,12 +21,14 @@ def zipf(num_classes: int, exponent: float = 1.0) -> np.ndarray:
 
 
 def median_seconds(fn, repeats: int) -> tuple:
-    seconds = []
+    """(median wall seconds, median CPU seconds of this process, first call's wall seconds)."""
+    wall, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
-        seconds.append(time.perf_counter() - start)
-    return statistics.median(seconds), seconds[0]
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return statistics.median(wall), statistics.median(cpu), wall[0]
 
 
 def main():
@@ -43,8 +45,8 @@ def main():
     for name, fn in (("orthogonal_per_class_loss", softmax_flow.orthogonal_per_class_loss),
                      ("unigram_per_class_loss", softmax_flow.unigram_per_class_loss)):
         for flow in args.flows.split(","):
-            median, first = median_seconds(lambda: fn(pi, times, flow), args.repeats)
-            print(f"{name}(flow={flow!r}): {median:.3f} s (first call {first:.3f} s)")
+            wall, cpu, first = median_seconds(lambda: fn(pi, times, flow), args.repeats)
+            print(f"{name}(flow={flow!r}): {wall:.3f} s wall, {cpu:.3f} s CPU (first call {first:.3f} s)")
 
 
 if __name__ == "__main__":

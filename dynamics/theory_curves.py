@@ -135,17 +135,18 @@ def compared_curves(history, i: int, predicted: Prediction) -> tuple:
     return sim[keep], th[keep]
 
 
-def member_agreement(history, i: int, floor: float = AGREEMENT_FLOOR) -> Optional[float]:
-    """`agreement` of member i with its prediction (None without one); see `compared_curves`."""
-    predicted = prediction(history, i)
+def member_agreement(history, i: int, floor: float = AGREEMENT_FLOOR, predicted: Prediction = None) -> Optional[float]:
+    """`agreement` of member i with its prediction (None without one); see `compared_curves`.
+    Pass `predicted` (from `prediction`) to avoid computing it again."""
+    predicted = predicted or prediction(history, i)
     if predicted is None:
         return None
     return agreement(*compared_curves(history, i, predicted), floor)
 
 
-def max_gap_in_steps(history, i: int) -> Optional[float]:
+def max_gap_in_steps(history, i: int, predicted: Prediction = None) -> Optional[float]:
     """max |sim − theory| (compared quantity, excluded steps dropped) in units of the step size η."""
-    predicted = prediction(history, i)
+    predicted = predicted or prediction(history, i)
     if predicted is None:
         return None
     sim, th = compared_curves(history, i, predicted)

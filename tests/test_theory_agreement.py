@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 from conftest import load_config_module
 
-from dynamics import sweep, theory_curves as tc, train
+from dynamics import plots, sweep, theory_curves as tc, train
 from dynamics.data import build_dataset
 from dynamics.data.laws import zipf_counts
+from dynamics.errors import ConfigError
 from dynamics.metrics.competition import sgd_gradient_cosine
 from dynamics.models import build_model
 from dynamics.plots.theory import first_step_changes
@@ -43,7 +44,7 @@ def zipf_members(num_classes, optimizer, eta_times_pi_max=None, learning_rate=No
 
 
 @pytest.mark.parametrize("num_classes", [8, 64])
-def test_orthogonal_gd_follows_gradient_flow(num_classes):
+def test_orthogonal_gd_follows_gradient_flow(num_classes, tmp_path):
     """Kunstner et al. 2024: under gradient flow the orthogonal model's class k has loss
     ℓ(π_k t), a universal function of π_k t. Library GD (η π_max = 0.05, 400 steps: π_max t = 20)
     against orthogonal_per_class_loss at t = η·step, all 40 logged steps and every class:
@@ -54,6 +55,9 @@ def test_orthogonal_gd_follows_gradient_flow(num_classes):
     for i in range(len(history.members)):
         assert tc.prediction(history, i).name == "orthogonal gd flow"
         assert tc.member_agreement(history, i) <= 0.02, history.members[i]
+    for name in ("theory_curves", "time_to_threshold"):  # the figures draw from this History alone
+        plots.FIGURES[name](history, str(tmp_path / f"{name}.png"))
+        assert (tmp_path / f"{name}.png").stat().st_size < 200_000
 
 
 @pytest.mark.parametrize("num_classes", [8, 64])
@@ -92,7 +96,7 @@ def test_sign_descent_follows_sign_flow_within_the_step():
             assert full_gap < 0.05, (model, history.members[i])
 
 
-def test_deep_linear_learning_times_match_the_sigmoids():
+def test_deep_linear_learning_times_match_the_sigmoids(tmp_path):
     """Saxe et al. 2014 (theory/deep_linear.py): from the aligned balanced initialisation, class k
     of a two-layer linear net reaches half its target at t_k = (1/(2π_k)) log((1 − a0²)/a0²).
     C = 8, Zipf exponents 0.5 / 1 / 1.5 × a0 ∈ {0.1, 0.3}, η π_max = 0.05, learning times
@@ -113,6 +117,7 @@ def test_deep_linear_learning_times_match_the_sigmoids():
         predicted = deep_linear.learning_times(tc.class_probs(history, i), member["model.init_scale"])
         measured = tc.crossing_times(tc.times(history, i), history.records["per_class_loss"][i], level)
         assert np.max(np.abs(measured - predicted) / predicted) <= 0.10, member
+    plots.FIGURES["deep_linear_learning_times"](history, str(tmp_path / "times.png"))
 
 
 def competition_config(metric):
@@ -122,7 +127,7 @@ def competition_config(metric):
     return c
 
 
-def test_first_step_minority_loss_change_has_the_predicted_sign():
+def test_first_step_minority_loss_change_has_the_predicted_sign(tmp_path):
     """Francazi et al. 2023: to first order a GD step changes class k's loss by −η g_k·Σ_j π_j g_j,
     which is > 0 for the minority when the majority gradient opposes it; per-class normalised GD
     gives −η‖g_k‖(1 + cos) ≤ 0. Two classes 10:1, W = 0 and three random inits (init_scale 1,
@@ -140,6 +145,7 @@ def test_first_step_minority_loss_change_has_the_predicted_sign():
         assert np.sign(predicted[1]) == np.sign(simulated[1]), (member, predicted, simulated)
         rising = member["optimizer.name"] == "gd"
         assert (predicted[1] > 0) == rising, (member, predicted)
+    plots.FIGURES["class_competition"](history, str(tmp_path / "competition.png"))
 
 
 def test_sgd_gradient_cosines_follow_the_prediction():
@@ -166,3 +172,40 @@ def test_sgd_gradient_cosines_follow_the_prediction():
     assert np.all(np.diff(predicted, axis=0) > 0) and np.all(predicted[:, 1] < predicted[:, 0])
     assert np.all(np.diff(measured, axis=0) > 0) and np.all(measured[:, 1] < measured[:, 0]), measured
     assert np.max(np.abs(measured - predicted)) <= 0.05, (measured, predicted)
+
+
+# ----------------------------------------------------------------------------- pieces, no training
+
+
+def test_agreement_crossings_and_slopes_on_hand_made_curves():
+    sim, th = np.array([[1.0, 0.004], [0.5, 0.0]]), np.array([[1.1, 0.002], [0.5, 0.001]])
+    # |1 − 1.1|/1.1 = 0.0909; |0.004 − 0.002|/max(0.002, 0.01) = 0.2; |0 − 0.001|/0.01 = 0.1
+    assert tc.agreement(sim, th) == pytest.approx(0.2)
+    assert tc.agreement(sim, th, floor=1e-3) == pytest.approx(1.0)
+    t = np.array([0.0, 1.0, 2.0, 4.0, 8.0])
+    v = np.array([[5, 5], [3, 0.5], [1.5, 2], [1, 0.2], [0.5, 0.1]])
+    np.testing.assert_allclose(tc.crossing_times(t, v, 1.0), [4.0, 1 / 1.125])  # linear from t = 0
+    np.testing.assert_allclose(tc.crossing_times(t, v, 1.0, stays=True), [4.0, 2 ** (1 + 1 / 1.8)])  # log t
+    assert np.isnan(tc.crossing_times(t, v, 0.01)).all()
+    pi = np.array([0.5, 0.3, 0.2])
+    assert tc.loglog_slope(pi, 3.0 / pi) == pytest.approx(-1.0)
+    assert tc.loglog_slope(pi, np.array([2.0, 2.0, np.nan])) == pytest.approx(0.0)
+
+
+def test_theory_models_and_which_members_have_a_prediction():
+    x = np.eye(4, dtype=np.float32)[[0, 1, 1, 3]]
+    unigram = build_model({"name": "unigram", "init_scale": 1.0}, x[:1], 4)
+    params = unigram.init(jax.random.PRNGKey(0))
+    assert unigram.apply({"bias": jnp.arange(4.0)}, x).tolist() == [[0.0, 1.0, 2.0, 3.0]] * 4
+    assert not np.any(params["bias"])
+    aligned = build_model({"name": "deep_linear", "init_scale": 1.0, "hidden": 6, "init": "aligned"}, x[:1], 4)
+    params = aligned.init(jax.random.PRNGKey(1))
+    np.testing.assert_allclose(aligned.apply(params, np.eye(4, dtype=np.float32)), np.eye(4), atol=1e-6)  # W2 W1 = I
+    np.testing.assert_allclose(aligned.features(params, x) @ aligned.classifier(params).T, aligned.apply(params, x))
+    with pytest.raises(ConfigError, match="hidden"):
+        build_model({"name": "deep_linear", "init_scale": 1.0, "hidden": 3, "init": "aligned"}, x[:1], 4)
+    base = load_config_module("theory_softmax").get_config().to_dict()
+    assert tc.why_no_prediction(base) is None
+    for key, value in (("optimizer.name", "adam"), ("model.init_scale", 0.5), ("data.inputs", "uniform"),
+                       ("train.batch_size", 8), ("optimizer.weight_decay", 1e-3), ("loss.name", "square")):
+        assert tc.why_no_prediction(sweep.member_configs(base, [{key: value}])[0]) is not None, key

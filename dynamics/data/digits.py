@@ -3,7 +3,6 @@
 Images are [N, 8, 8, 1] floats in [0, 1]; models that want vectors flatten them.
 """
 import numpy as np
-from sklearn.datasets import load_digits
 
 from dynamics.data import laws
 from dynamics.data.dataset import Dataset
@@ -13,6 +12,8 @@ from dynamics.errors import ConfigError, check_range
 def _split_digits(test_fraction: float, seed: int):
     """Per-class shuffled train/test split of the 1797 digits; returns lists of image arrays per digit."""
     check_range("data.test_fraction", test_fraction, 0.0, 0.9)
+    from sklearn.datasets import load_digits  # imported here: it costs ~2 s of every launch's start-up
+
     bunch = load_digits()
     images = (bunch.images / 16.0).astype(np.float32)
     rng = np.random.default_rng(seed)

@@ -37,10 +37,11 @@ def _title(history, i) -> str:
     return f"{history.label(i)} (lr {_lr(history, i):g})"
 
 
-def print_agreements(history) -> None:
-    """One line per member: its theory and `agreement` (and the largest gap in step sizes)."""
+def print_agreements(history, predictions: dict) -> None:
+    """One line per member: its theory and `agreement` (and the largest gap in step sizes).
+    predictions: {member: tc.prediction(history, member)}."""
     for i in range(len(history.members)):
-        predicted = tc.prediction(history, i)
+        predicted = predictions[i]
         if predicted is None:
             print(f"theory agreement | {_title(history, i)}: no prediction "
                   f"({tc.why_no_prediction(tc.member_config(history, i))})")
@@ -52,19 +53,22 @@ def print_agreements(history) -> None:
         kind = "" if predicted.exact else " [reference only: assumptions broken on purpose]"
         print(f"theory agreement | {_title(history, i)} vs {predicted.name}{kind}: "
               f"max |{what} sim − theory| / max(|theory|, {tc.AGREEMENT_FLOOR:g}) = "
-              f"{tc.member_agreement(history, i):.4f}; max gap = {tc.max_gap_in_steps(history, i):.3g} η{note}")
+              f"{tc.member_agreement(history, i, predicted=predicted):.4f}; "
+              f"max gap = {tc.max_gap_in_steps(history, i, predicted):.3g} η{note}")
 
 
 def theory_curves(history, path: str) -> None:
     """Per-class loss of every selected member (frequency buckets, see plots.per_class_loss) with
     its prediction dashed in the same colours (dynamics.theory_curves.prediction; none for members
     without a theory, e.g. Adam). Prints every member's agreement."""
+    predictions = {i: tc.prediction(history, i) for i in range(len(history.members))}
+
     def predicted(i):
-        p = tc.prediction(history, i)
+        p = predictions[i]
         return p.per_class_loss if p is not None else np.full(history.records["per_class_loss"][i].shape, np.nan)
 
     per_class_loss(history, path, theory=predicted)
-    print_agreements(history)
+    print_agreements(history, predictions)
 
 
 # ----------------------------------------------------------------------------- time to threshold
@@ -111,11 +115,11 @@ def time_to_threshold(history, path: str) -> None:
     against its frequency π_k (log-log), one panel per threshold (THRESHOLD_FRACTIONS of log C;
     for unigram members a second row with the excess |ℓ_k + log π_k| and EXCESS_THRESHOLDS).
     Markers: measured, the time after which the curve stays below the threshold (interpolated
-    between logged steps; on monotone curves the first crossing), with the
-    fitted log-log slope in the legend (unigram: over the classes with π_k < 1/C); dashed: the matching flow of theory/softmax_flow.py
-    (orthogonal model: slope −1 for GD, 0 for sign; drawn as a labelled reference for models the
-    theory does not cover). Classes that never reach the threshold are left out of the fit (count
-    in the legend). Prints every slope."""
+    between logged steps; on monotone curves the first crossing), with the fitted log-log slope in
+    the legend (unigram: over the classes with π_k < 1/C). Dashed: the matching flow of
+    theory/softmax_flow.py (orthogonal model: slope −1 for GD, 0 for sign), drawn as a labelled
+    reference for models the theory does not cover. Classes that never reach the threshold are
+    left out of the fit (count in the legend). Prints every slope."""
     members = representatives(history)
     kinds = [k for k in ("loss", "excess") if any(_kind(history, i) == k for i in members)]
     fig, axes = plt.subplots(len(kinds), 2, figsize=(9.6, 3.9 * len(kinds)), squeeze=False)
