@@ -11,6 +11,7 @@ import numpy as np  # noqa: E402
 from dynamics import sweep  # noqa: E402
 from dynamics.data import build_dataset  # noqa: E402
 from dynamics.history import GROKKING_ACCURACY, first_step_reaching  # noqa: E402
+from dynamics.metrics.grokking import NUM_KEY_FREQUENCIES  # noqa: E402
 from dynamics.plots import bucket_colors, frequency_buckets, representatives  # noqa: E402
 from theory import grokking as grokking_theory  # noqa: E402
 from theory.xor_clusters import bayes_accuracy  # noqa: E402
@@ -44,8 +45,9 @@ def grokking_modular(history, path: str) -> None:
     steps, shown = history.step, history.step > 0
     colors = _member_colors(len(members))
     fig, axes = plt.subplots(1, 4, figsize=(14.0, 3.2))
+    data = history.config["data"]
     for color, i in zip(colors, members):
-        label = history.label(i)
+        label = history.label(i) if history.members[i] else f"p={data.get('p')} {data.get('operation')}"
         axes[0].plot(steps[shown], history.records["accuracy"][i][shown], color=color, lw=1, label=f"train {label}")
         axes[0].plot(steps[shown], history.records["test_accuracy"][i][shown], color=color, lw=2.2,
                      label=f"test {label}")
@@ -55,7 +57,7 @@ def grokking_modular(history, path: str) -> None:
             axes[2].plot(steps[shown], history.records["key_frequency_fraction"][i][shown], color=color, label=label)
     axes[0].set_ylabel("accuracy")
     axes[1].set_ylabel("total weight norm ||θ||")
-    axes[2].set_ylabel("key-frequency fraction")
+    axes[2].set_ylabel(f"key-frequency fraction (top {NUM_KEY_FREQUENCIES})")
     for ax in axes[:3]:
         ax.set_xscale("log")
         ax.set_xlabel("step")
@@ -74,7 +76,8 @@ def grokking_modular(history, path: str) -> None:
         axes[3].set_xlabel("frequency w of Z_p")
         axes[3].set_ylabel("share of ||E||²")
         axes[3].legend(fontsize=6)
-        axes[3].set_title(history.label(i), fontsize=8)
+        axes[3].set_title(f"token embedding spectrum ({label if len(members) == 1 else history.label(i)})",
+                          fontsize=8)
     fig.suptitle("modular arithmetic: fit, then generalise (train thin, test thick)", fontsize=9)
     _save(fig, path)
 
@@ -188,7 +191,13 @@ def grokking_diagonal(history, path: str) -> None:
 
 def per_class_grokking_times(history, i: int):
     """Per-class fit and generalisation steps of member i: first logged steps where the class's
-    train / test accuracy reaches GROKKING_ACCURACY (NaN: never). Returns (fit [C], general [C])."""
+    train / test accuracy reaches GROKKING_ACCURACY (NaN: never). Returns (fit [C], general [C]).
+
+    All NaN if the member never fits its whole training set: a network that predicts one class
+    everywhere has 100% test accuracy on that class, which is not generalisation."""
+    num_classes = history.class_counts.shape[-1]
+    if not np.isfinite(first_step_reaching(history.step, history.records["accuracy"][i], GROKKING_ACCURACY)):
+        return np.full(num_classes, np.nan), np.full(num_classes, np.nan)
     fit = first_step_reaching(history.step, history.records["per_class_accuracy"][i], GROKKING_ACCURACY, axis=0)
     general = first_step_reaching(history.step, history.records["test_per_class_accuracy"][i], GROKKING_ACCURACY,
                                   axis=0)
@@ -198,8 +207,9 @@ def per_class_grokking_times(history, i: int):
 def grokking_imbalanced(history, path: str) -> None:
     """Per-class grokking on a Zipfian training set: for each member (optimizer, weight decay) the
     test accuracy of each training-frequency bucket (thick) and the mean training accuracy (thin
-    black); last panel: each class's generalisation step against its training count ('x' at the top:
-    never reached 99% test accuracy)."""
+    black); last panel: each class's grokking time (its test accuracy >= 99% step minus its train
+    accuracy >= 99% step) against its training count ('x' at the top: never generalised; members
+    that never fit their training set are left out)."""
     members = representatives(history)
     steps, shown = history.step, history.step > 0
     fig, axes = plt.subplots(1, len(members) + 1, figsize=(3.0 * (len(members) + 1), 3.2), squeeze=False)
@@ -218,17 +228,20 @@ def grokking_imbalanced(history, path: str) -> None:
         ax.set_ylim(0.0, 1.03)
         ax.set_title(history.label(i), fontsize=8)
         ax.set_xlabel("step")
-        _, general = per_class_grokking_times(history, i)
+        fit, general = per_class_grokking_times(history, i)
+        if np.all(np.isnan(fit)):
+            ax.set_title(history.label(i) + " (never fits)", fontsize=8)
+            continue
         jitter = 1.0 + 0.03 * (i - len(members) / 2)
         reached = np.isfinite(general)
-        axes[-1].scatter(counts[reached] * jitter, general[reached], color=color, s=8, label=history.label(i))
+        axes[-1].scatter(counts[reached] * jitter, (general - fit)[reached], color=color, s=8, label=history.label(i))
         axes[-1].scatter(counts[~reached] * jitter, np.full((~reached).sum(), top), color=color, s=12, marker="x")
     axes[0].set_ylabel("test accuracy by training-count bucket")
     axes[0].legend(fontsize=6, loc="center left")
     axes[-1].set_xscale("log")
-    axes[-1].set_yscale("log")
+    axes[-1].set_yscale("symlog", linthresh=10.0)
     axes[-1].set_xlabel("training pairs of the class")
-    axes[-1].set_ylabel("class's test accuracy ≥ 99% at step")
+    axes[-1].set_ylabel("class's grokking time (steps)")
     axes[-1].legend(fontsize=6)
     fig.suptitle("modular addition, Zipfian training set: per-class grokking", fontsize=9)
     _save(fig, path)
