@@ -7,8 +7,7 @@ falls and the token embedding concentrates on a few Fourier frequencies of Z_97.
 Measured (seed 0): train accuracy >= 99% at step 35, test accuracy >= 99% at step 484: grokking
 time 449 steps (members.csv), 13x the time to fit; the weight norm peaks at ~86 (step ~60) and
 falls to 62; the key-frequency fraction (top 6 of 48 frequencies) goes 0.14 -> 0.86, the embedding
-ending on 7 frequencies. The one-layer transformer of Nanda et al. is model.name =
-"modular_transformer" (with model_dim, num_heads, mlp_dim in place of embed_dim, hidden_dim, combine).
+ending on 7 frequencies. Nanda et al.'s one-layer transformer: configs/grokking_modular_transformer.py.
 
 Run:     python -m dynamics.main --config=configs/grokking_modular.py --workdir=/tmp/grokking_modular
 Runtime: TODO on a 2-core CPU.

@@ -7,8 +7,13 @@ simulated per-class curves lie on the sigmoids (figures/theory_curves.png, agree
 small random initialisation of the same scale departs from them (second panel, and
 figures/deep_linear_learning_times.png: measured against predicted learning times).
 
+Measured (printed at the end of the run): aligned init, per-class learning times within 0.9% of
+(1/(2π_k)) log((1 − a0²)/a0²), curves within 4.1% (max |ℓ_sim − ℓ_th| / max(ℓ_th, 0.01), the
+largest late, where ℓ < 0.01 and discrete GD decays at a slightly different rate); random init,
+learning times up to 38% later than the aligned prediction.
+
 Run:     python -m dynamics.main --config=configs/theory_deep_linear.py --workdir=/tmp/theory_deep_linear
-Runtime: measured 40 s on a 2-core CPU (2 members, 3000 full-batch steps).
+Runtime: measured 39 s wall (20 s CPU) on the shared, busy 2-core CPU (2 members, 3000 full-batch steps).
 """
 import ml_collections
 

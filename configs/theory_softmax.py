@@ -15,7 +15,8 @@ tests/test_theory_agreement.py); unigram sign descent stays within 1.6 η of the
 ±0.1 of its final landing time (left out: there the gap shrinks only like √η).
 
 Run:     python -m dynamics.main --config=configs/theory_softmax.py --workdir=/tmp/theory_softmax
-Runtime: measured 2 min 16 s on the shared 2-core CPU (6 members, 6000 full-batch steps, C = 64).
+Runtime: measured 1 min 38 s wall (56 s CPU) on the shared, busy 2-core CPU (6 members, 6000
+full-batch steps, C = 64).
 """
 import ml_collections
 

@@ -16,7 +16,8 @@ GD within 1500 steps, Adam +0.39, sign +0.40 (7 never): with d = 256 inputs the 
 few samples are memorised quickly by the adaptive methods.
 
 Run:     python -m dynamics.main --config=configs/theory_step_zipf.py --workdir=/tmp/theory_step_zipf
-Runtime: measured 3 min 16 s on the shared 2-core CPU (3 members, 1500 full-batch steps).
+Runtime: measured 3 min 19 s wall (81 s CPU) on the shared, busy 2-core CPU (3 members, 1500
+full-batch steps).
 """
 import ml_collections
 
