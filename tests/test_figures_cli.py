@@ -32,6 +32,10 @@ def test_one_small_figure_is_made_then_redrawn_from_its_workdir(tmp_path):
     assert "[1/1] heavy_tail_reweighting: redrew" in redrawn.stdout
     assert is_png(tmp_path / "again" / "heavy_tail_reweighting.png")
     assert not os.path.exists(tmp_path / "again" / "heavy_tail_reweighting")  # no run, no workdir
+    # --from may also name one workdir (e.g. dynamics.main's runs/NAME)
+    paths = figures.redraw_figure("heavy_tail_reweighting", str(tmp_path / "runs" / "heavy_tail_reweighting"),
+                                  str(tmp_path / "one"))
+    assert paths == [str(tmp_path / "one" / "heavy_tail_reweighting.png")] and is_png(paths[0])
 
 
 def test_unknown_name_exits_2_listing_the_valid_names(tmp_path):
