@@ -5,10 +5,28 @@ pairs), the test set being every other pair. Each class gets its own grokking ti
 with test accuracy >= 99% on that class, minus the same for train), compared across optimizers
 (AdamW, GD, sign descent) with and without weight decay.
 
-Findings: TODO
+Findings (seed 0, one step size per optimizer, 2000 steps; classes grouped by training pairs:
+25 classes with 87, 28 with 20-86, 44 with 6-19):
+  * without weight decay every optimizer fits the training set (AdamW by step 45, GD 149, sign
+    descent 331) and none generalises: test accuracy <= 0.003 at step 2000, in every group;
+  * AdamW (λ = 1): every group groks, the rarer the later: median per-class grokking time 286 steps
+    (87 pairs), 359 (20-86), 565 (6-19); 6 of the 44 rarest classes are below 99% at step 2000 (their
+    group's mean test accuracy 0.986); overall test accuracy 0.99 at step 1098;
+  * GD (λ = 1e-3): the frequent classes generalise as soon as they fit (median 0 steps after; 162
+    for 20-86 pairs) but the rare classes stall: 43 of 44 never reach 99%, their mean test accuracy
+    is 0.62 at step 2000, 0.61 at step 1341 (overall 0.73); the embedding is the most
+    Fourier-concentrated of all (key-frequency fraction 0.93), so the missing piece is the rare
+    classes' readout, not the features;
+  * sign descent (λ = 3): slowest to fit and to grok; median 739 steps (87 pairs), 1596 (20-86,
+    8 of 28 never); none of the 44 rarest reach 99% (mean 0.69 and still rising at step 2000).
+So weight decay is necessary for any generalisation here, and the rare classes' delay depends on
+the optimizer: about 2x the frequent classes' under AdamW, indefinite (on this horizon) under GD.
+Not tuned per optimizer and one seed: read the GD and sign-descent numbers as what these step
+sizes do, not as the optimizers' best.
 
 Run:     python -m dynamics.main --config=configs/grokking_imbalanced.py --workdir=/tmp/grokking_imbalanced
-Runtime: TODO on a 2-core CPU.
+Runtime: 21.5 min on the shared 2-core CPU (10 min of CPU; 3 programs of 2 vmapped members x 2000
+         full-batch steps).
 """
 import ml_collections
 

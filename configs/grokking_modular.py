@@ -10,7 +10,8 @@ falls to 62; the key-frequency fraction (top 6 of 48 frequencies) goes 0.14 -> 0
 ending on 7 frequencies. Nanda et al.'s one-layer transformer: configs/grokking_modular_transformer.py.
 
 Run:     python -m dynamics.main --config=configs/grokking_modular.py --workdir=/tmp/grokking_modular
-Runtime: TODO on a 2-core CPU.
+Runtime: 111 s on the shared 2-core CPU (load ~4.5; 67 s of CPU), 1200 full-batch steps; test
+         accuracy passes 99% (step 484) about 60 s after launch.
 """
 import ml_collections
 

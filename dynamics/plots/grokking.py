@@ -206,17 +206,20 @@ def per_class_grokking_times(history, i: int):
 
 def grokking_imbalanced(history, path: str) -> None:
     """Per-class grokking on a Zipfian training set: for each member (optimizer, weight decay) the
-    test accuracy of each training-frequency bucket (thick) and the mean training accuracy (thin
-    black); last panel: each class's grokking time (its test accuracy >= 99% step minus its train
-    accuracy >= 99% step) against its training count ('x' at the top: never generalised; members
-    that never fit their training set are left out)."""
+    test accuracy of each training-frequency bucket (dark: frequent, light: rare) and the mean
+    training accuracy (thin black); right: each class's grokking time (its test accuracy >= 99% step
+    minus its train accuracy >= 99% step) against its training count; the legend counts the classes
+    that never generalised (members that never fit their training set have no grokking times)."""
     members = representatives(history)
     steps, shown = history.step, history.step > 0
-    fig, axes = plt.subplots(1, len(members) + 1, figsize=(3.0 * (len(members) + 1), 3.2), squeeze=False)
-    axes = axes[0]
+    ncols = min(3, len(members))
+    nrows = int(np.ceil(len(members) / ncols))
+    fig = plt.figure(figsize=(3.0 * ncols + 4.2, 2.6 * nrows + 0.4))
+    grid = fig.add_gridspec(nrows, ncols + 2)
+    scatter = fig.add_subplot(grid[:, ncols:])
     colors = _member_colors(len(members))
-    top = steps[-1] * 1.5
-    for ax, color, i in zip(axes, colors, members):
+    for k, (color, i) in enumerate(zip(colors, members)):
+        ax = fig.add_subplot(grid[k // ncols, k % ncols])
         counts = history.class_counts[i]
         buckets = frequency_buckets(counts, max_buckets=5)
         test = history.records["test_per_class_accuracy"][i]
@@ -226,22 +229,24 @@ def grokking_imbalanced(history, path: str) -> None:
         ax.plot(steps[shown], history.records["accuracy"][i][shown], color="black", lw=0.8, label="train (all)")
         ax.set_xscale("log")
         ax.set_ylim(0.0, 1.03)
-        ax.set_title(history.label(i), fontsize=8)
-        ax.set_xlabel("step")
+        ax.set_title(history.label(i), fontsize=8, color=color)
+        ax.tick_params(labelsize=7)
+        if k == 0:
+            ax.legend(fontsize=5, loc="center left", title="test, class count", title_fontsize=5)
+        if k % ncols == 0:
+            ax.set_ylabel("test accuracy", fontsize=8)
         fit, general = per_class_grokking_times(history, i)
         if np.all(np.isnan(fit)):
-            ax.set_title(history.label(i) + " (never fits)", fontsize=8)
             continue
-        jitter = 1.0 + 0.03 * (i - len(members) / 2)
         reached = np.isfinite(general)
-        axes[-1].scatter(counts[reached] * jitter, (general - fit)[reached], color=color, s=8, label=history.label(i))
-        axes[-1].scatter(counts[~reached] * jitter, np.full((~reached).sum(), top), color=color, s=12, marker="x")
-    axes[0].set_ylabel("test accuracy by training-count bucket")
-    axes[0].legend(fontsize=6, loc="center left")
-    axes[-1].set_xscale("log")
-    axes[-1].set_yscale("symlog", linthresh=10.0)
-    axes[-1].set_xlabel("training pairs of the class")
-    axes[-1].set_ylabel("class's grokking time (steps)")
-    axes[-1].legend(fontsize=6)
+        jitter = 1.0 + 0.04 * (k - len(members) / 2)
+        scatter.scatter(counts[reached] * jitter, (general - fit)[reached], color=color, s=9,
+                        label=f"{history.label(i)} ({(~reached).sum()}/{len(counts)} never)")
+    scatter.set_xscale("log")
+    scatter.set_yscale("symlog", linthresh=10.0)
+    scatter.set_ylim(bottom=-0.5)
+    scatter.set_xlabel("training pairs of the class")
+    scatter.set_ylabel("class's grokking time (steps)")
+    scatter.legend(fontsize=6)
     fig.suptitle("modular addition, Zipfian training set: per-class grokking", fontsize=9)
     _save(fig, path)
