@@ -3,11 +3,12 @@
 attention and one ReLU-MLP block, no layer norm; AdamW with weight decay 1, full batch) — the
 transformer version of configs/grokking_modular.py, on Z_31 so that it runs on a CPU.
 
-Measured (seed 0): train accuracy >= 99% at step 65, test accuracy >= 99% at step 685 (grokking
-time 620 steps); the key-frequency fraction (top 6 of 15 frequencies) goes 0.45 -> 0.975.
+Measured (seed 0): train accuracy >= 99% at step 56, test accuracy >= 99% at step 708 (grokking
+time 652 steps); test accuracy sits near 0.5 from the fit to step ~300 (about the share of test pairs (a, b)
+whose swap (b, a) is a training pair: addition is commutative); the key-frequency fraction (top 6 of 15 frequencies) goes 0.45 -> 0.975.
 
 Run:     python -m dynamics.main --config=configs/grokking_modular_transformer.py --workdir=/tmp/grokking_modular_transformer
-Runtime: TODO on a 2-core CPU.
+Runtime: 74 s on the shared 2-core CPU (load ~4.8; 48 s of CPU), 1500 full-batch steps.
 """
 import ml_collections
 

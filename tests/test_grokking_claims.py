@@ -28,12 +28,12 @@ def test_modular_addition_fits_before_it_generalises():
     steps = history.step
     fit = first_step_reaching(steps, history.records["accuracy"][0], 0.99)
     general = first_step_reaching(steps, history.records["test_accuracy"][0], 0.99)
-    assert fit < general                                   # measured: fit 14, generalised 437
-    assert general - fit >= fit                            # the delay is longer than the fit: 423 vs 14
+    assert fit < general                                   # measured: fit 13, generalised 496
+    assert general - fit >= fit                            # the delay is longer than the fit: 483 vs 13
     key = history.records["key_frequency_fraction"][0]
-    assert key[-1] - key[0] >= 0.2                         # measured 0.50 -> 0.86
+    assert key[-1] - key[0] >= 0.2                         # measured 0.45 -> 0.91
     at_fit = key[np.searchsorted(steps, fit)]
-    assert key[-1] - at_fit >= 0.2                         # it rises after the fit: 0.53 -> 0.86
+    assert key[-1] - at_fit >= 0.2                         # it rises after the fit: 0.48 -> 0.91
 
 
 def test_xor_clusters_overfit_first_then_generalise():
@@ -72,6 +72,6 @@ def test_diagonal_network_plateaus_at_the_kernel_predictor_then_reaches_the_spar
                                  history.records["accuracy"][0], pred["kernel_error"], pred["sparse_error"],
                                  pred["transition_step"])
     assert meas["fit_step"] < 0.02 * pred["transition_step"]               # measured 2 vs 3813
-    assert meas["plateau_error"] == pytest.approx(pred["kernel_error"], abs=0.03)   # measured 0.2530
-    assert meas["final_error"] <= pred["sparse_error"] + 0.02              # measured 0.0
-    assert 0.5 <= meas["transition_step"] / pred["transition_step"] <= 2.0  # measured 0.88
+    assert meas["plateau_error"] == pytest.approx(pred["kernel_error"], abs=0.03)   # measured 0.2515
+    assert meas["final_error"] <= pred["sparse_error"] + 0.02              # measured 0.006 at 1.57x
+    assert 0.5 <= meas["transition_step"] / pred["transition_step"] <= 2.0  # measured 0.87 (3327 steps)

@@ -186,8 +186,9 @@ def sparse_classification(num_samples: int, input_dim: int, num_relevant: int, n
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ConfigError(f"data.{name} must be an integer >= {low}, got {value!r}")
     if isinstance(num_relevant, bool) or not isinstance(num_relevant, int) or num_relevant % 2 != 1 \
-            or num_relevant > input_dim:
-        raise ConfigError(f"data.num_relevant must be an odd integer <= data.input_dim ({input_dim}), got {num_relevant!r}")
+            or not 1 <= num_relevant <= input_dim:
+        raise ConfigError(f"data.num_relevant must be an odd integer in [1, data.input_dim = {input_dim}], "
+                          f"got {num_relevant!r}")
     rng = np.random.default_rng(seed)
     x = rng.choice([-1.0, 1.0], (num_samples, input_dim))
     w = rng.choice([-1.0, 1.0], num_relevant)
