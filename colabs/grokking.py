@@ -44,7 +44,7 @@ if importlib.util.find_spec("dynamics") is None:
 
 # %%
 # SMALL = True: p = 31 and a smaller MLP (it still groks, near step 1200), under a minute on a CPU.
-# SMALL = False: the config as it is (p = 97, 1200 steps; several minutes on a CPU).
+# SMALL = False: the config as it is (p = 97, 1200 steps; about a minute on a 2-core CPU).
 SMALL = os.environ.get("DYNAMICS_SMALL", "1") == "1"
 
 # %%

@@ -42,7 +42,7 @@ if importlib.util.find_spec("dynamics") is None:
 
 # %%
 # SMALL = True: one seed, 1500 steps, five imbalance ratios, no square-loss member (under a minute).
-# SMALL = False: the config as it is (two seeds, 3000 steps, twelve ratios; a few minutes).
+# SMALL = False: the config as it is (two seeds, 3000 steps, twelve ratios; about a minute).
 SMALL = os.environ.get("DYNAMICS_SMALL", "1") == "1"
 
 # %%

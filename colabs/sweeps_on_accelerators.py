@@ -47,7 +47,7 @@ if importlib.util.find_spec("dynamics") is None:
 
 # %%
 # SMALL = True: a shrunken heavy-tail problem, 12 members, 200 steps (under a minute on a CPU).
-# SMALL = False: the full heavy_tail_linear problem with 48 members (a few minutes on a CPU,
+# SMALL = False: the full heavy_tail_linear problem with 24 members (a few minutes on a CPU,
 # seconds on a GPU).
 SMALL = os.environ.get("DYNAMICS_SMALL", "1") == "1"
 os.environ["XLA_FLAGS"] = os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4"
