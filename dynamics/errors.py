@@ -38,3 +38,11 @@ def check_range(name: str, value, low=None, high=None, *, low_open=False) -> Non
         raise ConfigError(f"{name} must be {bound}, got {value!r}")
     if high is not None and value > high:
         raise ConfigError(f"{name} must be <= {high}, got {value!r}")
+
+
+def fail(message: str) -> None:
+    """For launchers: the message on one line of stderr, then exit code 2."""
+    import sys
+
+    print(f"error: {' '.join(str(message).split())}", file=sys.stderr)
+    sys.exit(2)

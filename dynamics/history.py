@@ -11,6 +11,7 @@ import os
 import numpy as np
 import pandas as pd
 
+from dynamics import atomic
 from dynamics.errors import ConfigError
 
 LR_KEY = "optimizer.learning_rate"
@@ -169,14 +170,4 @@ def _lookup(config: dict, dotted: str):
 
 
 def _atomic(path: str, write) -> None:
-    """Writes to path.tmp, then renames it to path; a failed write (a full disk) leaves no .tmp behind."""
-    tmp = f"{path}.tmp"
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    atomic.write_bytes(path, write)

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dynamics import checkpoint, main, sweep
+from dynamics import checkpoint, experiment, sweep
 from dynamics.data import DATASETS, Dataset
 from dynamics.errors import ConfigError
 
@@ -169,7 +169,7 @@ INVALID = st.one_of(wrong_type(), out_of_range(), non_finite(), unknown_name(), 
 def launcher_error(config: dict, members, workdir: str) -> str:
     """The launcher's path in-process (members built inside it, as from get_sweep()): the ConfigError's message."""
     try:
-        main.run(config, members() if callable(members) else members, workdir, False, QUIET)
+        experiment.run(config, members() if callable(members) else members, workdir, False, QUIET)
     except ConfigError as e:
         return str(e)
     raise AssertionError(f"an invalid config was accepted: {config}")

@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from dynamics import checkpoint, main, train
+from dynamics import checkpoint, experiment, train
 from dynamics.errors import ConfigError
 from dynamics.history import History
 
@@ -131,14 +131,14 @@ def test_changed_config_refused_overwrite_starts_fresh_completed_run_refused(tmp
     config, members = load(config_file(tmp_path, SINGLE))
     workdir = str(tmp_path / "run")
     with pytest.raises(Interrupt):  # a crash after two checkpoints, in-process
-        main.run(config, members, workdir, False, interrupt_after(2))
+        experiment.run(config, members, workdir, False, interrupt_after(2))
     assert checkpoint.exists(workdir)
     changed = dict(config, optimizer=dict(config["optimizer"], b2=0.99), train=dict(config["train"], num_steps=30))
     with pytest.raises(ConfigError, match=r"different config \(optimizer\.b2, train\.num_steps\)"):
-        main.run(changed, members, workdir, False, QUIET)
+        experiment.run(changed, members, workdir, False, QUIET)
     with pytest.raises(ConfigError, match=r"different config \(members"):
-        main.run(config, [{"optimizer.learning_rate": 0.1}], workdir, False, QUIET)
-    fresh = main.run(changed, members, workdir, True, QUIET)
+        experiment.run(config, [{"optimizer.learning_rate": 0.1}], workdir, False, QUIET)
+    fresh = experiment.run(changed, members, workdir, True, QUIET)
     assert fresh.step[-1] == 30 and not checkpoint.exists(workdir)
     with pytest.raises(ConfigError, match="already holds results"):
-        main.run(changed, members, workdir, False, QUIET)
+        experiment.run(changed, members, workdir, False, QUIET)

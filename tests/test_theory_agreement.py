@@ -1,7 +1,7 @@
 """The library's simulations against theory/: softmax flows (Kunstner et al. 2024), deep linear
 sigmoids (Saxe et al. 2014), class competition and minibatch noise (Francazi et al. 2023).
 
-Every prediction is computed from the History alone (dynamics.theory_curves, the figures'
+Every prediction is computed from the History alone (dynamics.predict.flows, the figures'
 maths), never fitted. Tolerances were measured on these exact grids; the measured values sit
 next to each assertion.
 """
@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from conftest import load_config_module
 
-from dynamics import plots, sweep, theory_curves as tc, train
+from dynamics import plots, sweep, train
+from dynamics.predict import flows as tc
 from dynamics.data import build_dataset
 from dynamics.data.laws import zipf_counts
 from dynamics.errors import ConfigError

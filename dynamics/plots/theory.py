@@ -2,14 +2,14 @@
 per-class curves with the flows / sigmoids dashed (Kunstner et al. 2024; Saxe et al. 2014), time
 to a loss threshold against class frequency, deep-linear learning times, and class competition
 (Francazi et al. 2023). Each figure also prints its agreement numbers (one line per member), so
-they appear at the end of `python -m dynamics.main`; dynamics.theory_curves holds the maths."""
+they appear at the end of `python -m dynamics.main`; dynamics.predict.flows holds the maths."""
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from dynamics import theory_curves as tc  # noqa: E402
+from dynamics.predict import flows as tc  # noqa: E402
 from dynamics.plots import per_class_loss, representatives  # noqa: E402
 from theory import class_competition, deep_linear, softmax_flow  # noqa: E402
 
@@ -59,7 +59,7 @@ def print_agreements(history, predictions: dict) -> None:
 
 def theory_curves(history, path: str) -> None:
     """Per-class loss of every selected member (frequency buckets, see plots.per_class_loss) with
-    its prediction dashed in the same colours (dynamics.theory_curves.prediction; none for members
+    its prediction dashed in the same colours (dynamics.predict.flows.prediction; none for members
     without a theory, e.g. Adam). Prints every member's agreement."""
     predictions = {i: tc.prediction(history, i) for i in range(len(history.members))}
 

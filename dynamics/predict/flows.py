@@ -193,3 +193,31 @@ def loglog_slope(class_probs_C, times_C) -> float:
     if np.unique(pi[ok]).size < 2:
         return float("nan")
     return float(np.polyfit(np.log(pi[ok]), np.log(t[ok]), 1)[0])
+
+
+# Tolerances stated in agreement.csv, the margins tests/test_theory_agreement.py asserts (measured
+# values there): the gradient / normalised flows by max relative error (`agreement`), the sign
+# flows by the largest gap in units of the step size (`max_gap_in_steps`), since discrete sign
+# descent stays within about one step of the flow however long it runs.
+RELATIVE_TOLERANCE = 0.02
+SIGN_GAP_TOLERANCE = {"orthogonal": 0.05, "unigram": 3.0}
+
+
+def agreement_rows(history) -> list:
+    """One row per member that has a prediction: its error and the tolerance (dynamics.predict.row)."""
+    from dynamics.predict import row
+
+    rows = []
+    for i in range(len(history.members)):
+        predicted = prediction(history, i)
+        if predicted is None:
+            continue
+        quantity = "per_class_loss + log π" if predicted.compare == "excess" else "per_class_loss"
+        if predicted.name.endswith("sign flow"):
+            model = predicted.name.split()[0]
+            rows.append(row(i, predicted.name, f"{quantity}: max gap in step sizes",
+                            max_gap_in_steps(history, i, predicted), SIGN_GAP_TOLERANCE[model]))
+        elif predicted.exact:
+            rows.append(row(i, predicted.name, f"{quantity}: max relative error",
+                            member_agreement(history, i, predicted=predicted), RELATIVE_TOLERANCE))
+    return rows

@@ -1,0 +1,57 @@
+"""The one entry point: an experiment end to end. Plan, train (resuming from the workdir's
+checkpoint), select, save, predict, draw. dynamics.main and dynamics.figures only parse their
+flags and call `run`; a notebook calls it the same way (without a workdir it only trains and selects).
+"""
+import os
+
+from dynamics import atomic, checkpoint, plots, predict, train
+from dynamics import history as history_lib
+from dynamics.errors import ConfigError, check_choice, check_keys
+
+AGREEMENT_FILE = "agreement.csv"
+
+
+def check_figures(config: dict) -> None:
+    if not isinstance(config["figures"], (tuple, list)):
+        raise ConfigError(f"figures must be a tuple of figure names, got {config['figures']!r}")
+    for name in config["figures"]:
+        check_choice("figure (figures)", name, plots.FIGURES)
+
+
+def run(config: dict, members: list = ({},), workdir: str = None, overwrite: bool = False,
+        progress=print) -> history_lib.History:
+    """Runs every member of the sweep; with a workdir, also saves, predicts and draws there.
+
+    Everything before training may raise ConfigError, and then nothing has been written. A workdir
+    that already holds results is refused unless overwrite; one holding a checkpoint resumes.
+    """
+    check_keys("config", config, train.SECTIONS)
+    check_figures(config)
+    if workdir is not None:
+        existing = [f for f in history_lib.RESULT_FILES if os.path.exists(os.path.join(workdir, f))]
+        if existing and not overwrite and not checkpoint.exists(workdir):
+            raise ConfigError(f"workdir {workdir!r} already holds results ({', '.join(existing)}); "
+                              "pass --overwrite to replace them")
+    history = train.run(config, members, progress, workdir=workdir, fresh=overwrite)
+    if config["select"]["rule"] == "best_lr":
+        history = history_lib.select_best_lr(history, config["select"]["metric"])
+    if workdir is None:
+        return history
+    history.save(workdir)
+    table = predict.agreement(history)
+    if table is not None:
+        atomic.write_bytes(os.path.join(workdir, AGREEMENT_FILE), lambda f: table.to_csv(f, index=False))
+    os.makedirs(os.path.join(workdir, "figures"), exist_ok=True)
+    draw(history, [os.path.join(workdir, "figures", f"{name}.png") for name in config["figures"]])
+    checkpoint.remove(workdir)
+    written = ", ".join(history_lib.RESULT_FILES + ((AGREEMENT_FILE,) if table is not None else ()))
+    progress(f"wrote {workdir}: {written}, figures/, tensorboard/")
+    return history
+
+
+def draw(history: history_lib.History, paths: list) -> list:
+    """Draws each figure of history.config["figures"] to the matching path, from the History alone."""
+    check_figures(history.config)
+    for name, path in zip(history.config["figures"], paths):
+        atomic.write(path, lambda tmp, name=name: plots.FIGURES[name](history, tmp))
+    return paths
