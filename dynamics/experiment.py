@@ -4,7 +4,7 @@ flags and call `run`; a notebook calls it the same way (without a workdir it onl
 """
 import os
 
-from dynamics import atomic, checkpoint, plots, predict, train
+from dynamics import atomic, checkpoint, pieces, plots, predict, train
 from dynamics import history as history_lib
 from dynamics.errors import ConfigError, check_choice, check_keys
 
@@ -18,13 +18,17 @@ def check_figures(config: dict) -> None:
         check_choice("figure (figures)", name, plots.FIGURES)
 
 
-def run(config: dict, members: list = ({},), workdir: str = None, overwrite: bool = False,
-        progress=print) -> history_lib.History:
+def run(config: dict, members: list = ({},), workdir: str = None, overwrite: bool = False, progress=print,
+        datasets: dict = None, models: dict = None, optimizers: dict = None, metrics: dict = None
+        ) -> history_lib.History:
     """Runs every member of the sweep; with a workdir, also saves, predicts and draws there.
 
     Everything before training may raise ConfigError, and then nothing has been written. A workdir
     that already holds results is refused unless overwrite; one holding a checkpoint resumes.
+    datasets / models / optimizers / metrics: the caller's own pieces {name: function}, besides
+    the library's (dynamics.pieces), named in the config like the library's.
     """
+    own = pieces.with_own(datasets, models, optimizers, metrics)
     check_keys("config", config, train.SECTIONS)
     check_figures(config)
     if workdir is not None:
@@ -32,7 +36,7 @@ def run(config: dict, members: list = ({},), workdir: str = None, overwrite: boo
         if existing and not overwrite and not checkpoint.exists(workdir):
             raise ConfigError(f"workdir {workdir!r} already holds results ({', '.join(existing)}); "
                               "pass --overwrite to replace them")
-    history = train.run(config, members, progress, workdir=workdir, fresh=overwrite)
+    history = train.run(config, members, progress, workdir=workdir, fresh=overwrite, pieces=own)
     if config["select"]["rule"] == "best_lr":
         history = history_lib.select_best_lr(history, config["select"]["metric"])
     if workdir is None:

@@ -14,6 +14,7 @@ import numpy as np
 import optax
 
 from dynamics import losses, metrics, sweep
+from dynamics.pieces import Pieces, library
 from dynamics.checkpoint import Workdir
 from dynamics.data import Dataset, build_dataset
 from dynamics.errors import ConfigError, check_choice, check_keys, check_range
@@ -36,11 +37,13 @@ class TrainState(NamedTuple):
 
 @dataclasses.dataclass(frozen=True)
 class Setup:
-    """What one compiled program needs: a group's config (numbers come in separately) and model."""
+    """What one compiled program needs: a group's config (numbers come in separately), its model,
+    and the pieces (optimizers, metrics) the config names."""
 
     config: dict
     model: Model
     log_steps: np.ndarray
+    pieces: Pieces
 
     @property
     def num_steps(self) -> int:
@@ -114,7 +117,7 @@ def train_step(setup: Setup, numbers: dict, data: Dataset, state: TrainState, st
 def record(setup: Setup, numbers: dict, data: Dataset, state: TrainState) -> dict:
     """The records of one member at the current step (NaN once it has diverged)."""
     cfg = resolve(setup, numbers)
-    out = metrics.evaluate(setup.model, cfg, state.params, data)
+    out = metrics.evaluate(setup.model, cfg, state.params, data, setup.pieces.metrics)
     diverged = state.diverged_step >= 0
     return {k: jnp.where(diverged, jnp.nan, v.astype(jnp.float32)) for k, v in out.items()}
 
@@ -141,7 +144,7 @@ def run_chunk(setup: Setup, numbers: dict, data: Dataset, state: TrainState, rec
     return state, records
 
 
-def validate(config: dict) -> None:
+def validate(config: dict, pieces: Pieces) -> None:
     """Checks a member's config before anything is built or compiled."""
     check_keys("config", config, SECTIONS)
     for section in ("data", "model", "loss", "optimizer", "train", "select"):
@@ -164,7 +167,7 @@ def validate(config: dict) -> None:
     if not isinstance(train["extra_metrics"], (tuple, list)):
         raise ConfigError(f"train.extra_metrics must be a tuple of metric names, got {train['extra_metrics']!r}")
     for name in train["extra_metrics"]:
-        check_choice("metric (train.extra_metrics)", name, metrics.EXTRA_METRICS)
+        check_choice("metric (train.extra_metrics)", name, pieces.metrics)
     check_keys("model", config["model"], set(config["model"]) | {"name", "init_scale"})
     check_range("model.init_scale", config["model"]["init_scale"], 0.0)
     losses.validate_loss(config["loss"])
@@ -188,15 +191,17 @@ class Group:
     state_shapes: Any = None  # TrainState of jax.ShapeDtypeStruct: one member's state
 
 
-def plan(config: dict, members: list) -> tuple:
-    """Validates every member and groups them; builds data and models but compiles nothing."""
+def plan(config: dict, members: list, pieces: Pieces = None) -> tuple:
+    """Validates every member and groups them; builds data and models but compiles nothing.
+    pieces: the datasets, models, optimizers and metrics the config may name (default: the library's)."""
+    pieces = pieces or library()
     configs = sweep.member_configs(config, members)
     datasets, cache = [], {}
     for cfg in configs:
-        validate(cfg)
+        validate(cfg, pieces)
         key = repr(sorted(sweep.flatten(cfg["data"]).items()))
         if key not in cache:
-            cache[key] = build_dataset(cfg["data"])
+            cache[key] = build_dataset(cfg["data"], pieces.datasets)
         datasets.append(cache[key])
     for cfg, data in zip(configs, datasets):
         batch = cfg["train"]["batch_size"]
@@ -209,9 +214,9 @@ def plan(config: dict, members: list) -> tuple:
     planned = []
     for indices in groups.values():
         cfg, data = configs[indices[0]], datasets[indices[0]]
-        model = build_model(cfg["model"], data.x[:1], data.num_classes)
+        model = build_model(cfg["model"], data.x[:1], data.num_classes, pieces.models)
         train = cfg["train"]
-        setup = Setup(cfg, model, log_steps(train["num_steps"], train["num_log_points"], train["log_spacing"]))
+        setup = Setup(cfg, model, log_steps(train["num_steps"], train["num_log_points"], train["log_spacing"]), pieces)
         keys = sweep.traced_keys(cfg)
         numbers = {k: np.array([sweep.flatten(configs[i])[k] for i in indices]) for k in keys}
         group_data = [datasets[i] for i in indices]
@@ -303,7 +308,7 @@ def run_group(group: Group, progress: Callable = print, label: str = "", resume:
 
 
 def run(config: dict, members: list = ({},), progress: Callable = print, workdir: str = None,
-        fresh: bool = False) -> History:
+        fresh: bool = False, pieces: Pieces = None) -> History:
     """Runs every member of the sweep and returns their History (member order preserved).
 
     With a workdir (the launcher passes one): checks it can hold the run, checkpoints after every
@@ -311,7 +316,7 @@ def run(config: dict, members: list = ({},), progress: Callable = print, workdir
     (dynamics.checkpoint.Workdir); fresh=True first discards the checkpoints and summaries there.
     """
     members = list(members)
-    configs, groups = plan(config, members)
+    configs, groups = plan(config, members, pieces)
     files = None if workdir is None else Workdir(workdir, config, members, configs, groups, fresh, progress)
     results = [None] * len(configs)
     try:

@@ -25,12 +25,12 @@ DATASETS = {
 }
 
 
-def build_dataset(data_config: dict) -> Dataset:
-    """Builds the named dataset and checks it: finite inputs, labels within [0, C)."""
+def build_dataset(data_config: dict, datasets: dict = DATASETS) -> Dataset:
+    """Builds the named dataset (from `datasets`) and checks it: finite inputs, labels within [0, C)."""
     fields = dict(data_config)
     name = fields.pop("name", None)
-    check_choice("dataset (data.name)", name, DATASETS)
-    builder = DATASETS[name]
+    check_choice("dataset (data.name)", name, datasets)
+    builder = datasets[name]
     check_keys(f"data for {name!r}", fields, inspect.signature(builder).parameters)
     seed = fields["seed"] if "seed" in fields else 0  # a builder's own seed: numpy takes only integers >= 0
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:

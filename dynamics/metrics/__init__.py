@@ -57,7 +57,7 @@ def split_metrics(model, loss_name, params, x, y, num_classes, prefix=""):
     }
 
 
-def evaluate(model, config, params, data):
+def evaluate(model, config, params, data, extra_metrics=None):
     """All records of one member at one step; `config` is the member's resolved config (a dict).
 
     loss: the training objective (reweighted / adjusted as configured), full batch.
@@ -79,7 +79,7 @@ def evaluate(model, config, params, data):
         grads = per_class_gradients(sample_loss, params, data.x, data.y, num_classes)
         out["per_class_grad_norm"] = tree_norm_per_class(grads)
     for metric in config["train"]["extra_metrics"]:
-        out.update(EXTRA_METRICS[metric](model, params, data, config))
+        out.update((extra_metrics or EXTRA_METRICS)[metric](model, params, data, config))
     return out
 
 

@@ -41,12 +41,12 @@ MODELS = {"linear": linear, "mlp": mlp, "transformer": transformer, "cnn": cnn,
           "deep_linear": deep_linear}
 
 
-def build_model(model_config: dict, example_x, num_classes: int) -> Model:
+def build_model(model_config: dict, example_x, num_classes: int, models: dict = MODELS) -> Model:
     """The named model; `init_scale` is applied by the trainer (it multiplies the initial parameters)."""
     fields = {k: v for k, v in dict(model_config).items() if k not in ("name", "init_scale")}
     name = model_config.get("name")
-    check_choice("model (model.name)", name, MODELS)
-    builder = MODELS[name]
+    check_choice("model (model.name)", name, models)
+    builder = models[name]
     expected = list(inspect.signature(builder).parameters)[2:]
     check_keys(f"model {name!r}", fields, expected)
     return builder(example_x, num_classes, **fields)
