@@ -184,6 +184,14 @@ def load_named(name: str, arg: str = "", configs_dir: str = CONFIGS_DIR) -> tupl
     return load(f"{path_of(name, configs_dir)}:{arg}" if arg else path_of(name, configs_dir))
 
 
+def based_on(name: str, arg: str = "", configs_dir: str = CONFIGS_DIR) -> ml_collections.ConfigDict:
+    """configs/NAME.py's config in variant `arg`, locked, for a config file that is another one with a
+    few changes (its get_sweep can return load_named(name, arg)[1])."""
+    based = ml_collections.ConfigDict(load_named(name, arg, configs_dir)[0])
+    based.lock()
+    return based
+
+
 def without_overridden(members: list, overridden) -> list:
     """Command-line overrides win over the sweep: drops the dotted keys they set from every member
     (and the duplicates this makes)."""

@@ -45,6 +45,23 @@ def chain(*sweeps) -> list:
     return [member for s in sweeps for member in s]
 
 
+def thin(members: list, keep=("optimizer.learning_rate", "seed")) -> list:
+    """Per setting of the other swept keys, the members at the middle value of the first key in
+    `keep` (the learning rate) and the first value of the others (the seed); order kept. For
+    configs' small variants: one learning rate and one seed per optimizer setting."""
+    first, rest = keep[0], keep[1:]
+    settings = {}
+    for i, member in enumerate(members):
+        key = repr(sorted((k, repr(v)) for k, v in member.items() if k not in keep))
+        settings.setdefault(key, []).append(i)
+    kept = []
+    for indices in settings.values():
+        middle = list(dict.fromkeys(repr(members[i].get(first)) for i in indices))
+        chosen = {first: middle[len(middle) // 2], **{k: repr(members[indices[0]].get(k)) for k in rest}}
+        kept += [i for i in indices if all(repr(members[i].get(k)) == v for k, v in chosen.items())]
+    return [dict(members[i]) for i in sorted(kept)]
+
+
 def flatten(tree: dict, prefix: str = "") -> dict:
     """{'a': {'b': 1}} -> {'a.b': 1}."""
     flat = {}
