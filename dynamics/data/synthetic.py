@@ -8,9 +8,16 @@ from dynamics.errors import ConfigError, check_choice, check_range
 INPUTS = ("uniform", "gaussian", "gaussian_mixture", "barcodes")
 
 
-def synthetic(law: str, num_classes: int, num_samples: int, exponent: float, ratio: float,
-              inputs: str, input_dim: int, input_mean: float, class_separation: float, seed: int) -> Dataset:
-    """Labels from a frequency law; inputs from one of INPUTS.
+def synthetic(law: str = "step_zipf", num_classes: int = 255, num_samples: int = 2048, exponent: float = 1.0,
+              ratio: float = 10.0, inputs: str = "uniform", input_dim: int = 256, input_mean: float = 0.5,
+              class_separation: float = 0.0, seed: int = 0) -> Dataset:
+    """Labels from a frequency law; inputs from one of INPUTS. The defaults are Kunstner et al. 2024's
+    linear experiment at m = 8 groups (step-Zipf, 255 classes, n = 2048, U[0, 1] inputs).
+
+    law, num_classes, num_samples: the class counts (dynamics.data.laws.class_counts); exponent is
+      used by law=zipf, ratio (majority/minority) by law=two_class.
+    input_dim: d; input_mean: the inputs' shared offset (0.5 gives U[0, 1]); class_separation: the
+      class means' spread (gaussian_mixture only); seed: the data's own seed, fixed across members.
 
     uniform: i.i.d. U[mean-1/2, mean+1/2] per coordinate, independent of the label (Kunstner et
       al. 2024's linear experiment uses U[0, 1], i.e. input_mean=0.5: all samples share a mean).

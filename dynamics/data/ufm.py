@@ -46,11 +46,12 @@ def two_group_counts(num_classes: int, num_samples: int, ratio: float, minority_
     return counts
 
 
-def ufm(law: str, num_classes: int, num_samples: int, exponent: float, ratio: float,
-        minority_classes: int, features: str) -> Dataset:
+def ufm(law: str = "uniform", num_classes: int = 4, num_samples: int = 20, exponent: float = 2.0,
+        ratio: float = 10.0, minority_classes: int = 2, features: str = "per_sample") -> Dataset:
     """Labels from a frequency law (LAWS: those of dynamics/data/laws.py plus two_group), x as above.
 
-    exponent: zipf only; ratio: two_class and two_group; minority_classes: K_B of two_group.
+    exponent: zipf only; ratio: two_class and two_group; minority_classes: K_B of two_group;
+    features: per_sample | per_class (see the module docstring).
     """
     check_choice("frequency law (data.law)", law, LAWS)
     check_choice("feature parameterisation (data.features)", features, FEATURES)

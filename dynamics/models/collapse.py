@@ -18,7 +18,7 @@ from dynamics.errors import ConfigError
 from dynamics.models.base import Model
 
 
-def ufm(example_x, num_classes: int, feature_dim: int) -> Model:
+def ufm(example_x, num_classes: int, feature_dim: int = 8) -> Model:
     """Unconstrained features: params {'features': U [input_dim, d], 'classifier': W [C, d]}.
 
     apply(params, x) = (x U) Wᵀ; features(params, x) = x U [N, d]; classifier(params) = W.

@@ -100,8 +100,8 @@ class Transformer(nn.Module):
         return self.embed.attend(h) if self.tie_embeddings else self.head(h)
 
 
-def transformer(example_x, num_classes: int, width: int, depth: int, num_heads: int, mlp_ratio: int,
-                positions: str, tie_embeddings: bool) -> Model:
+def transformer(example_x, num_classes: int, width: int = 32, depth: int = 2, num_heads: int = 2, mlp_ratio: int = 4,
+                positions: str = "learned", tie_embeddings: bool = False) -> Model:
     """Decoder-only transformer on token windows [N, T] (the token vocabulary is the C classes).
 
     features(params, x) -> [N*T, D] final hidden states (one row per predicted token, in the order
