@@ -102,8 +102,9 @@ class History:
         frames = []
         num_members, num_steps = len(self.members), len(self.step)
         num_classes = self.class_counts.shape[-1]
-        unknown = np.full_like(self.class_counts, np.nan, dtype=np.float64)
-        test_counts = unknown if self.test_class_counts is None else self.test_class_counts
+        test_counts = self.test_class_counts
+        if test_counts is None:  # a workdir written before test counts were recorded
+            test_counts = np.full(self.class_counts.shape, np.nan)
         for split, prefix, counts in (("train", "", self.class_counts), ("test", "test_", test_counts)):
             if f"{prefix}per_class_loss" not in self.records:
                 continue
