@@ -7,6 +7,7 @@ renamed, so a crash never leaves a half-written result.
 import dataclasses
 import json
 import os
+from typing import Optional
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,10 @@ class History:
     """config: the base config; members: each member's swept values {dotted key: value}.
 
     step [L]; records {name: [M, L, ...]} (per-class records end in a class axis [C], classes
-    ordered by frequency); class_counts [M, C]; diverged_step [M] (-1: never); selected [M] bool.
+    ordered by frequency); class_counts [M, C] training labels per class; diverged_step [M]
+    (-1: never); selected [M] bool; test_class_counts [M, C] test labels per class (None: no test
+    split, or a workdir written before it was recorded). A per-class record of a class with no
+    sample in its split is NaN.
     """
 
     config: dict
@@ -34,10 +38,12 @@ class History:
     class_counts: np.ndarray
     diverged_step: np.ndarray
     selected: np.ndarray
+    test_class_counts: Optional[np.ndarray] = None
 
     @classmethod
     def from_members(cls, config, members, step, results):
-        """results: per member (records {name: [L, ...]}, diverged_step, class_counts [C])."""
+        """results: per member (records {name: [L, ...]}, diverged_step, class_counts [C],
+        test_class_counts [C] or None)."""
         names = list(results[0][0])
         return cls(
             config=config,
@@ -47,6 +53,7 @@ class History:
             class_counts=np.stack([np.asarray(r[2]) for r in results]),
             diverged_step=np.array([r[1] for r in results], dtype=np.int64),
             selected=np.ones(len(results), dtype=bool),
+            test_class_counts=None if results[0][3] is None else np.stack([np.asarray(r[3]) for r in results]),
         )
 
     @property
@@ -89,17 +96,23 @@ class History:
         return {"fit_step": fit, "generalization_step": general, "grokking_time": general - fit}
 
     def metrics_table(self) -> pd.DataFrame:
-        """Tidy: one row per (member, step, class, split) with loss, accuracy (and grad_norm), class_count."""
+        """Tidy: one row per (member, step, class, split) with loss, accuracy (and grad_norm), and
+        class_count, the number of that split's labels of the class (NaN for the test split of a
+        workdir written before test counts were recorded). loss / accuracy are NaN for a class with
+        no sample in the split."""
         frames = []
         num_members, num_steps = len(self.members), len(self.step)
         num_classes = self.class_counts.shape[-1]
-        for split, prefix in (("train", ""), ("test", "test_")):
+        test_counts = self.test_class_counts
+        if test_counts is None:  # a workdir written before test counts were recorded
+            test_counts = np.full(self.class_counts.shape, np.nan)
+        for split, prefix, counts in (("train", "", self.class_counts), ("test", "test_", test_counts)):
             if f"{prefix}per_class_loss" not in self.records:
                 continue
             columns = {"member": np.repeat(np.arange(num_members), num_steps * num_classes),
                        "step": np.tile(np.repeat(self.step, num_classes), num_members),
                        "class": np.tile(np.arange(num_classes), num_members * num_steps),
-                       "class_count": np.repeat(self.class_counts, num_steps, axis=0).reshape(-1),
+                       "class_count": np.repeat(counts, num_steps, axis=0).reshape(-1),
                        "split": split}
             for name in ("loss", "accuracy", "grad_norm"):
                 if f"{prefix}per_class_{name}" in self.records:
@@ -117,6 +130,8 @@ class History:
         _atomic(os.path.join(workdir, "config.json"), lambda f: f.write(json.dumps(meta, indent=2).encode()))
         arrays = {"step": self.step, "class_counts": self.class_counts, "diverged_step": self.diverged_step,
                   "selected": self.selected, **self.records}
+        if self.test_class_counts is not None:
+            arrays["test_class_counts"] = self.test_class_counts
         _atomic(os.path.join(workdir, "history.npz"), lambda f: np.savez(f, **arrays))
         _atomic(os.path.join(workdir, "members.csv"), lambda f: self.members_table().to_csv(f, index=False))
         _atomic(os.path.join(workdir, "metrics.csv"), lambda f: self.metrics_table().to_csv(f, index=False))
@@ -128,6 +143,7 @@ class History:
         with np.load(os.path.join(workdir, "history.npz")) as z:
             arrays = {k: z[k] for k in z.files}
         fixed = {k: arrays.pop(k) for k in ("step", "class_counts", "diverged_step", "selected")}
+        fixed["test_class_counts"] = arrays.pop("test_class_counts", None)  # absent in older workdirs
         return cls(config=meta["config"], members=meta["members"], records=arrays, **fixed)
 
 

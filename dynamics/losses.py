@@ -28,11 +28,12 @@ LOSSES = {"cross_entropy": cross_entropy, "square": square_loss}
 
 
 def per_class_mean(values, labels, num_classes: int):
-    """Mean of `values` over the samples of each class: [...], [...] -> [C] (NaN-free: 0 for empty classes)."""
+    """Mean of `values` over the samples of each class: [...], [...] -> [C]; NaN for a class with no
+    sample (it has no mean: a 0 would read as a perfectly learned class in every bucket and average)."""
     values, labels = values.reshape(-1), labels.reshape(-1)
     sums = jax.ops.segment_sum(values, labels, num_classes)
     counts = jax.ops.segment_sum(jnp.ones_like(values), labels, num_classes)
-    return sums / jnp.maximum(counts, 1.0)
+    return jnp.where(counts > 0, sums / jnp.maximum(counts, 1.0), jnp.nan)
 
 
 def class_weights(class_counts, reweight_exponent):

@@ -16,7 +16,10 @@ SUMMARY_DIR = "tensorboard"
 
 
 def bucket_scalars(records: dict, buckets: list) -> dict:
-    """{tag: [L]}: per frequency bucket, the mean over its classes of each per-class loss / accuracy record."""
+    """{tag: [L]}: per frequency bucket (of the training counts), the mean over its classes of each
+    per-class loss / accuracy record, leaving out the classes with no sample in the split (NaN)."""
+    from dynamics.plots import class_mean
+
     out = {}
     for prefix in ("", "test_"):
         for name in ("loss", "accuracy"):
@@ -24,7 +27,7 @@ def bucket_scalars(records: dict, buckets: list) -> dict:
             if values is None or values.ndim != 2:
                 continue
             for b, bucket in enumerate(buckets):
-                out[f"{prefix}bucket_{name}/{b}"] = values[:, bucket].mean(axis=1)
+                out[f"{prefix}bucket_{name}/{b}"] = class_mean(values, bucket)
     return out
 
 

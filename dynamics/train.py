@@ -328,10 +328,10 @@ def run(config: dict, members: list = ({},), progress: Callable = print, workdir
                 if files:
                     files.group_done(done)
             records, diverged = done
-            counts = np.asarray(group.data.class_counts)
+            counts, test_counts = np.asarray(group.data.class_counts), group.data.test_class_counts
             for j, i in enumerate(group.indices):
-                results[i] = ({k: v[j] for k, v in records.items()}, int(diverged[j]),
-                              counts[j] if group.data_stacked else counts)
+                mine = [c[j] if group.data_stacked and c is not None else c for c in (counts, test_counts)]
+                results[i] = ({k: v[j] for k, v in records.items()}, int(diverged[j]), *mine)
     finally:
         if files:
             files.close()

@@ -86,6 +86,7 @@ def test_wordfreq_dataset_shapes_and_counts():
     assert np.array_equal(data.x[:, 1:], data.y[:, :-1])  # y is x shifted by one token
     assert data.num_classes == 1001 and data.class_counts.sum() == data.y.size
     assert np.array_equal(data.class_counts, np.bincount(data.y.reshape(-1), minlength=1001))
+    assert np.array_equal(data.test_class_counts, np.bincount(data.y_test.reshape(-1), minlength=1001))
     again = build_dataset(markov_config(num_test_sequences=4))
     assert np.array_equal(again.x, data.x)
 
@@ -125,6 +126,7 @@ def test_local_text_word_level(tmp_path):
     assert np.array_equal(data.class_counts, np.bincount(data.y.reshape(-1), minlength=5))
     split = build_dataset(local_config(path, test_fraction=0.25, max_sequences=3))
     assert split.x.shape == (3, 5) and split.x_test is not None and split.x_test.shape[1] == 5
+    assert np.array_equal(split.test_class_counts, np.bincount(split.y_test.reshape(-1), minlength=5))
 
 
 def test_local_text_byte_level(tmp_path):

@@ -50,12 +50,12 @@ def test_orthogonal_gd_follows_gradient_flow(num_classes, tmp_path):
     ℓ(π_k t), a universal function of π_k t. Library GD (η π_max = 0.05, 400 steps: π_max t = 20)
     against orthogonal_per_class_loss at t = η·step, all 40 logged steps and every class:
     max |ℓ_sim − ℓ_th| / max(ℓ_th, 0.01) measured 0.0078 (C = 8) and 0.0076 (C = 64) for every
-    exponent (ℓ is a function of π_k t and η π_max is fixed); asserted ≤ 0.02."""
+    exponent (ℓ is a function of π_k t and η π_max is fixed); asserted ≤ 0.01."""
     history = train.run(softmax_config("linear_no_bias", num_classes, 400),
                         zipf_members(num_classes, "gd", eta_times_pi_max=0.05), **QUIET)
     for i in range(len(history.members)):
         assert tc.prediction(history, i).name == "orthogonal gd flow"
-        assert tc.member_agreement(history, i) <= 0.02, history.members[i]
+        assert tc.member_agreement(history, i) <= 0.01, history.members[i]
     for name in ("theory_curves", "time_to_threshold"):  # the figures draw from this History alone
         plots.FIGURES[name](history, str(tmp_path / f"{name}.png"))
         assert (tmp_path / f"{name}.png").stat().st_size < 200_000
@@ -80,44 +80,48 @@ def test_sign_descent_follows_sign_flow_within_the_step():
     and discrete sign descent at η = 2e-3 lies on it at t = η·step. C = 64, three Zipf exponents,
     up to 0.5 past the unigram flow's final landing ½ log(π_max/π_min).
     Orthogonal: exact in exact arithmetic; the float32 gap (rounding accumulated in W over ~1800
-    steps) measured ≤ 0.011 η; asserted ≤ 0.05 η.
+    steps) measured 0.0102 / 0.0102 / 0.0116 η (exponents 0.5 / 1 / 1.5); asserted ≤ 0.02 η.
     Unigram: outside ±0.1 of the final landing (where the last classes land together and the gap
-    shrinks only like √η, see theory/softmax_flow.py) measured 1.90 / 1.57 / 1.69 η; asserted ≤ 3 η;
-    everywhere, window included (few logged steps fall in it), measured ≤ 0.0047 nats, asserted < 0.05."""
+    shrinks only like √η, see theory/softmax_flow.py) measured 1.90 / 1.57 / 1.69 η; asserted ≤ 2.5 η;
+    everywhere, window included (few logged steps fall in it), measured 0.0038 / 0.0047 / 0.0034 nats
+    (orthogonal: 2.3e-5), asserted < 0.006."""
     eta = 2e-3
     counts = zipf_counts(64, SAMPLES[64], max(EXPONENTS))
     steps = int((0.5 * np.log(counts.max() / counts.min()) + 0.5) / eta)
-    for model, bound in (("linear_no_bias", 0.05), ("unigram", 3.0)):
+    for model, bound in (("linear_no_bias", 0.02), ("unigram", 2.5)):
         history = train.run(softmax_config(model, 64, steps, num_log_points=60),
                             zipf_members(64, "sign", learning_rate=eta), **QUIET)
         for i in range(len(history.members)):
             assert tc.max_gap_in_steps(history, i) <= bound, (model, history.members[i])
             predicted = tc.prediction(history, i)
             full_gap = np.abs(history.records["per_class_loss"][i] - predicted.per_class_loss).max()
-            assert full_gap < 0.05, (model, history.members[i])
+            assert full_gap < 0.006, (model, history.members[i])
 
 
 def test_deep_linear_learning_times_match_the_sigmoids(tmp_path):
     """Saxe et al. 2014 (theory/deep_linear.py): from the aligned balanced initialisation, class k
     of a two-layer linear net reaches half its target at t_k = (1/(2π_k)) log((1 − a0²)/a0²).
-    C = 8, Zipf exponents 0.5 / 1 / 1.5 × a0 ∈ {0.1, 0.3}, η π_max = 0.05, learning times
-    interpolated between 120 log-spaced records. Measured max relative error 0.014 (a0 = 0.1) and
-    0.006 (a0 = 0.3) for every exponent; asserted ≤ 0.10."""
+    C = 8, Zipf exponents 0.5 / 1 / 1.5 × a0 ∈ {0.1, 0.3} × seeds 0–2 (the random hidden basis),
+    η π_max = 0.05, learning times interpolated between 120 log-spaced records. Measured max
+    relative error 0.0141 (a0 = 0.1) and 0.0058 (a0 = 0.3) for every exponent and seed (GD is
+    equivariant under the basis rotation: the seeds agree to 1e-6; the error is the step size's);
+    asserted ≤ 0.018 and ≤ 0.0075."""
     c = load_config_module("theory_deep_linear").get_config().to_dict()
     c["data"].update(num_classes=8, input_dim=8, num_samples=256)
     c["model"].update(hidden=8)
+    tolerance = {0.1: 0.018, 0.3: 0.0075}
     members = [dict(m, **{"model.init_scale": a0}) for m in zipf_members(8, "gd", eta_times_pi_max=0.05)
-               for a0 in (0.1, 0.3)]
+               for a0 in tolerance]
     longest = max(deep_linear.learning_times(zipf_counts(8, 256, a), 0.1).max() / m["optimizer.learning_rate"]
                   for a, m in zip(EXPONENTS, members[::2]))
     steps = int(1.2 * longest)
     c["train"].update(num_steps=steps, chunk_steps=steps + 1, num_log_points=120)
-    history = train.run(c, members, **QUIET)
+    history = train.run(c, [dict(m, seed=seed) for seed in (0, 1, 2) for m in members], **QUIET)
     level = 0.5 * (1 - 0.5) ** 2  # ½(1 − y)² at y = ½
     for i, member in enumerate(history.members):
         predicted = deep_linear.learning_times(tc.class_probs(history, i), member["model.init_scale"])
         measured = tc.crossing_times(tc.times(history, i), history.records["per_class_loss"][i], level)
-        assert np.max(np.abs(measured - predicted) / predicted) <= 0.10, member
+        assert np.max(np.abs(measured - predicted) / predicted) <= tolerance[member["model.init_scale"]], member
     plots.FIGURES["deep_linear_learning_times"](history, str(tmp_path / "times.png"))
 
 
@@ -128,12 +132,14 @@ def competition_config(metric):
     return c
 
 
-def test_first_step_minority_loss_change_has_the_predicted_sign(tmp_path):
+def test_first_step_loss_changes_match_the_first_order_prediction(tmp_path):
     """Francazi et al. 2023: to first order a GD step changes class k's loss by −η g_k·Σ_j π_j g_j,
     which is > 0 for the minority when the majority gradient opposes it; per-class normalised GD
     gives −η‖g_k‖(1 + cos) ≤ 0. Two classes 10:1, W = 0 and three random inits (init_scale 1,
-    seeds 0–2). The sign of the predicted minority Δℓ (from the recorded Gram matrix) matches the
-    simulated first step for every member. Measured minority Δℓ, predicted vs simulated: GD +0.0287
+    seeds 0–2). The predicted Δℓ of both classes (from the recorded Gram matrix) matches the
+    simulated first step: measured |Δℓ_sim − Δℓ_pred| / |Δℓ_pred| over W = 0 and seeds 0–4, GD
+    majority 0.038–0.040, minority 0.017–0.021; PCNGD 0.028–0.032 and 0.031–0.036 (second-order
+    terms of one step); asserted ≤ 0.05. Measured minority Δℓ, predicted vs simulated: GD +0.0287
     vs +0.0292 (W = 0), +0.023 to +0.030 vs +0.024 to +0.031 (random inits); PCNGD −0.0562 vs
     −0.0544 (W = 0), −0.045 to −0.058 vs −0.043 to −0.056."""
     members = sweep.product(sweep.axis("optimizer.name", ["gd", "per_class_normalized_gd"]),
@@ -143,7 +149,7 @@ def test_first_step_minority_loss_change_has_the_predicted_sign(tmp_path):
     history = train.run(competition_config("class_gradient_gram"), members, **QUIET)
     for i, member in enumerate(history.members):
         predicted, simulated = first_step_changes(history, i)
-        assert np.sign(predicted[1]) == np.sign(simulated[1]), (member, predicted, simulated)
+        assert np.all(np.abs(simulated - predicted) <= 0.05 * np.abs(predicted)), (member, predicted, simulated)
         rising = member["optimizer.name"] == "gd"
         assert (predicted[1] > 0) == rising, (member, predicted)
     plots.FIGURES["class_competition"](history, str(tmp_path / "competition.png"))
@@ -154,25 +160,28 @@ def test_sgd_gradient_cosines_follow_the_prediction():
     cosine with the full-batch gradient is ≈ 1/sqrt(1 + ρ_k²/n_k): lower for the minority, rising
     with B. Measured by the library's metric 'sgd_gradient_cosine' (256 random batches) on the
     class_competition data at W = 0, for B = 8 and 128 in one compiled call (a train.run would
-    compile one program per batch size; the config's run draws the full curve). Measured B = 8:
-    majority 0.845 (predicted 0.843), minority 0.558 (0.568); B = 128: 0.989 (0.989), 0.906
-    (0.905). Asserted: the predicted order (minority < majority, both rising with B) and
-    |measured − predicted| ≤ 0.05 (measured ≤ 0.011)."""
+    compile one program per batch size; the config's run draws the full curve), batch draws of
+    seeds 0–2. Measured B = 8: majority 0.845 (predicted 0.843), minority 0.558 / 0.555 / 0.575
+    (0.568); B = 128: 0.989 (0.989), 0.906 / 0.905 / 0.903 (0.905). Asserted: the predicted order
+    (minority < majority, both rising with B) and |measured − predicted| ≤ 0.03 (measured 0.0094 /
+    0.0127 / 0.0078; the Monte-Carlo error of 256 batches is ~0.01)."""
     c = load_config_module("class_competition").get_config().to_dict()
     data = build_dataset(c["data"])
     model = build_model(c["model"], data.x[:1], data.num_classes)
     params = jax.tree.map(jnp.zeros_like, model.init(jax.random.PRNGKey(0)))  # init_scale 0
     sizes = (8, 128)
     configs = [dict(c, train=dict(c["train"], batch_size=b)) for b in sizes]
-    records = jax.jit(lambda p: [sgd_gradient_cosine(model, p, data, cfg) for cfg in configs])(params)
-    measured = np.array([r["sgd_gradient_cosine"] for r in records], np.float64)
+    cosines = jax.jit(lambda p, seed: [sgd_gradient_cosine(model, p, data, dict(cfg, seed=seed)) for cfg in configs])
     counts = data.class_counts.astype(np.float64)
-    predicted = np.array([class_competition.minibatch_gradient_cosine(
-        b * counts / counts.sum(), np.asarray(r["gradient_noise_to_signal"], np.float64), "binomial",
-        batch_size=b, class_sizes=counts) for b, r in zip(sizes, records)])
-    assert np.all(np.diff(predicted, axis=0) > 0) and np.all(predicted[:, 1] < predicted[:, 0])
-    assert np.all(np.diff(measured, axis=0) > 0) and np.all(measured[:, 1] < measured[:, 0]), measured
-    assert np.max(np.abs(measured - predicted)) <= 0.05, (measured, predicted)
+    for seed in (0, 1, 2):
+        records = cosines(params, seed)
+        measured = np.array([r["sgd_gradient_cosine"] for r in records], np.float64)
+        predicted = np.array([class_competition.minibatch_gradient_cosine(
+            b * counts / counts.sum(), np.asarray(r["gradient_noise_to_signal"], np.float64), "binomial",
+            batch_size=b, class_sizes=counts) for b, r in zip(sizes, records)])
+        assert np.all(np.diff(predicted, axis=0) > 0) and np.all(predicted[:, 1] < predicted[:, 0])
+        assert np.all(np.diff(measured, axis=0) > 0) and np.all(measured[:, 1] < measured[:, 0]), measured
+        assert np.max(np.abs(measured - predicted)) <= 0.03, (seed, measured, predicted)
 
 
 # ----------------------------------------------------------------------------- pieces, no training

@@ -366,7 +366,8 @@ def ufm_cross_entropy_balanced(
 # sees ⟨contrast_h, contrast_w⟩ and is decreasing in it) and m_· in R⁴.
 # Minority classifier cosine = (|m_wB|² − b_B²/K_B) / (|m_wB|² + (1 − 1/K_B) b_B²); it is
 # 1 iff b_B = 0 (minority collapse).
-# Threshold (KKT of the convex program at the collapsed optimum, a_B = b_B = 0): the
+# Threshold (derived here, for both programs below: KKT of the convex program at the collapsed
+# optimum, a_B = b_B = 0): the
 # B-contrast block of the dual slack is [[c_H, −g/2], [−g/2, c_W]] ⊗ P_B with
 #   g = −Σ_{k,j∈B} (∂f/∂Z)_kj (P_B)_kj = (K_B − 1) ω_B   (ω_B: loss weight of a minority
 #   class; exact at the collapsed point, where minority logits tie),
@@ -542,8 +543,8 @@ def layer_peeled_collapse_threshold(
     """Imbalance ratio R* beyond which the LPM's minority classifiers collapse (cosine = 1).
 
     Fang et al. 2021 prove collapse as R → ∞ (their minority-collapse theorem) and show
-    it at finite R numerically, without a closed form for the onset. Here R* is the root
-    in R of the KKT condition of the convex program at the collapsed optimum (see
+    it at finite R numerically, without a closed form for the onset. R* here is this
+    project's own: the root in R of the KKT condition of the convex program at the collapsed optimum (see
     `_lpm_collapse_margin`): for R ≥ R* the optimum has b_B = 0 exactly, for R < R* it
     does not. Bracketed by doubling R from 1, then Brent's method on log R to relative
     tolerance `rtol` (each collapsed optimum is solved to ~1e-10). Returns inf if there
@@ -609,8 +610,11 @@ def regularized_ufm_collapse_threshold(
     c_H = λ_H n_B (K_B − 1)/2, c_W = λ_W (K_B − 1)/2, so collapse iff
       n_B ≤ N² λ_W λ_H,  i.e.  R ≥ R* = (1/sqrt(n_B λ_W λ_H) − K_B) / K_A
     (N = n_B (K_A R + K_B)). Same form as the class-wise zero threshold of the square
-    loss (`ufm_square_loss`, no bias). Derived here; the sharp threshold of Hong & Ling
-    2023 (two-group UFM) is the published counterpart. If R* ≤ 1 the whole solution is
+    loss (`ufm_square_loss`, no bias). Derived here (not from Fang et al. 2021, whose
+    layer-peeled model has norm constraints and no closed-form onset); the published
+    counterpart is the sharp minority-collapse threshold of Hong & Ling 2023, "Neural
+    Collapse for Unconstrained Feature Model under Cross-entropy Loss with Imbalanced
+    Data", for the same regularised two-group UFM (not checked term by term against it). If R* ≤ 1 the whole solution is
     already zero at R = 1 (balanced zero threshold C sqrt(nλ_Wλ_H) ≥ 1).
     """
     ka, kb = _check_groups(num_major, num_minor, 1.0)

@@ -1,8 +1,13 @@
 """Per-class loss curves of two linear softmax models under gradient, sign and normalised flow.
 
 Kunstner, Yadav, Milligan, Schmidt, Bietti (2024), "Heavy-Tailed Class Imbalance and Why Adam
-Outperforms Gradient Descent on Language Models", continuous-time analysis: under gradient flow
-the loss of class k decays like 1/(π_k t), under sign flow at a rate that does not depend on π_k.
+Outperforms Gradient Descent on Language Models", continuous-time analysis of a simple imbalanced
+linear softmax problem: under gradient flow ℓ_k(t) = Θ(1/(π_k t)), under sign flow the loss decays
+at a rate that does not depend on π_k. They state these rates; the exact curves here (the margin
+equation, the sign and normalised flows, time to threshold) are this module's own derivations on
+the 'orthogonal' model, a separable problem of that kind. The 'unigram' model is not in their
+analysis: it is this project's non-separable counterpart (its loss tends to −log π_k, as a
+next-token model without context), and everything about it here is derived here.
 
 Conventions shared by every function here (what a simulated History must match):
 - `class_probs` π [C]: class frequencies N_k / N, normalised here to sum to 1. Classes keep the
@@ -78,8 +83,8 @@ def _times(times):
 def orthogonal_gd_margin(scaled_time, num_classes):
     """Logit margin m = a − b of one class under gradient flow, as a function of s = π_k t.
 
-    Kunstner et al. 2024, linear softmax with one-hot inputs (their continuous-time section).
-    From W(0) = 0, column k of W keeps the form a e_k + b (1 − e_k). Gradient flow gives
+    Derived here (exact solution of the orthogonal model; Kunstner et al. 2024 state the rate
+    ℓ_k = Θ(1/(π_k t)) it implies, not this closed form). From W(0) = 0, column k of W keeps the form a e_k + b (1 − e_k). Gradient flow gives
     da/dt = π_k (1 − p), db/dt = −π_k (1 − p)/(C − 1), with p = 1/(1 + (C−1)e^{−m}), so
     dm/dt = π_k C / (e^m + C − 1) and, integrating from m = 0,
 
@@ -118,7 +123,8 @@ def _orthogonal_loss_from_margin(m, num_classes):
 def orthogonal_gd_tail(class_probs, times):
     """Late-time law of the orthogonal model under gradient flow: ℓ_k(t) ≈ (C − 1)/(C π_k t).
 
-    Kunstner et al. 2024 (ℓ_k = Θ(1/(π_k t)) under gradient flow). Exactly,
+    Kunstner et al. 2024 state ℓ_k = Θ(1/(π_k t)) under gradient flow; the constant (C − 1)/C and
+    the error term are derived here. Exactly,
     ℓ_k = log(1 + (C−1)/(C π_k t + 1 − (C−1) m)) with m from `orthogonal_gd_margin`, so the relative
     error of the tail is O(log(C π_k t)/(π_k t)): it holds once π_k t ≫ log(C π_k t).
     Returns [T, C] (inf where π_k t = 0).
@@ -181,7 +187,8 @@ def _orthogonal_normalized_log_tau(pi, times):
 def orthogonal_per_class_loss(class_probs, times, flow="gd"):
     """Loss of each class of the orthogonal linear softmax model: [T, C].
 
-    Kunstner et al. 2024, continuous-time analysis of the linear model with one-hot inputs.
+    Kunstner et al. 2024's continuous-time rates (gd: Θ(1/(π_k t)); sign: independent of π_k) on
+    the orthogonal model; the exact curves below, and the 'normalized' flow, are derived here.
     Model: logits W e_k for every sample of class k, W ∈ R^{C×C}, no bias, W(0) = 0, objective
     L = Σ_k π_k ℓ_k; ℓ_k(t) = −log softmax(W(t) e_k)_k = log(1 + (C − 1) e^{−m_k(t)}) with m_k the
     margin of the true logit over the C − 1 (equal) others. ℓ_k(0) = log C.
@@ -718,7 +725,8 @@ def _unigram_gd_time_to_excess(pi, w0, threshold, normalized):
 def unigram_per_class_loss(class_probs, times, flow="gd", init_logits=None):
     """Loss ℓ_k = −log softmax(w(t))_k of each class of the bias-only (unigram) model: [T, C].
 
-    Kunstner et al. 2024 (the bias-only / unigram setting of their continuous-time analysis).
+    Not in Kunstner et al. 2024: this project's bias-only counterpart of their orthogonal model
+    (non-separable: ℓ_k tends to −log π_k, not 0); the flows below are derived here.
     Logits w ∈ R^C for every sample, w(0) = init_logits (default 0, i.e. p = 1/C), objective
     L(w) = −Σ_k π_k log softmax(w)_k, gradient ∇L = softmax(w) − π. ℓ_k → −log π_k; the excess
     loss ℓ_k + log π_k = log(π_k/p_k) is what converges slowly. It can be negative: at uniform init
@@ -784,7 +792,7 @@ def unigram_excess_loss(class_probs, times, flow="gd", init_logits=None):
 def time_to_loss(class_probs, threshold, flow="gd", model="orthogonal", init_logits=None):
     """Time at which each class reaches a loss threshold: [C] (inf if never).
 
-    Kunstner et al. 2024 (time-to-threshold against class frequency). Orthogonal model: exactly
+    The times behind Kunstner et al. 2024's rates, derived here. Orthogonal model: exactly
     t_k ∝ 1/π_k under 'gd' (log-log slope −1), independent of π_k under 'sign' (slope 0),
     ~√(C−1) log(1/(π_k ε)) under 'normalized'. Unigram model: see `unigram_per_class_loss` (the
     'gd' slope is shallower than −1 because the classes are coupled through the normaliser;

@@ -9,7 +9,7 @@ class Dataset(NamedTuple):
 
     x: [N, ...] inputs. y: [N] int labels, or [N, T] for sequence models (one label per position).
     class_counts: [C] number of training labels of each class (the training law).
-    x_test, y_test: held-out split, or None.
+    x_test, y_test: held-out split, or None; test_class_counts counts its labels.
     extras: named per-sample arrays some metrics need (e.g. 'flipped' [N] bool for noisy labels).
     """
 
@@ -23,6 +23,17 @@ class Dataset(NamedTuple):
     @property
     def num_classes(self) -> int:
         return int(self.class_counts.shape[-1])
+
+    @property
+    def test_class_counts(self) -> Optional[np.ndarray]:
+        """[C] (or [M, C] for member-stacked data) number of test labels of each class; None without a
+        test split. Counted from y_test here, once, for every builder."""
+        if self.y_test is None:
+            return None
+        lead = np.shape(self.class_counts)[:-1]
+        labels = np.asarray(self.y_test).reshape(int(np.prod(lead)), -1)
+        counts = [np.bincount(row, minlength=self.num_classes) for row in labels]
+        return np.stack(counts).reshape(lead + (self.num_classes,))
 
     @property
     def class_probs(self) -> np.ndarray:

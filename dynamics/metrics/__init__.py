@@ -63,6 +63,7 @@ def evaluate(model, config, params, data, extra_metrics=None):
     loss: the training objective (reweighted / adjusted as configured), full batch.
     mean_loss, per_class_loss: the plain loss (loss_config['name']) without weights or adjustment.
     per_class_grad_norm: ||∇_θ ℓ_k||, the gradient norm of class k's mean plain loss.
+    A per-class record of a class with no sample in its split is NaN (no value), never 0.
     """
     num_classes = data.class_counts.shape[-1]
     loss_config = config["loss"]
@@ -77,7 +78,7 @@ def evaluate(model, config, params, data, extra_metrics=None):
             return losses.LOSSES[name](model.apply(p, xi[None])[0], yi)
 
         grads = per_class_gradients(sample_loss, params, data.x, data.y, num_classes)
-        out["per_class_grad_norm"] = tree_norm_per_class(grads)
+        out["per_class_grad_norm"] = jnp.where(data.class_counts > 0, tree_norm_per_class(grads), jnp.nan)
     for metric in config["train"]["extra_metrics"]:
         out.update((extra_metrics or EXTRA_METRICS)[metric](model, params, data, config))
     return out

@@ -161,6 +161,8 @@ def neural_collapse(model, params, data, config) -> dict:
     nc2_etf_distance_{means,classifiers}; nc3_self_duality; nc4_ncc_mismatch; minority_cosine;
     seli_distance_{means,classifiers}; nc_{class_mean,classifier}_gram [C, C] (normalised Grams,
     class means centred on the per-sample mean) for comparisons drawn later from the History.
+    Every class needs training samples: a class mean, and the SELI geometry, are undefined without
+    (theory.collapse.seli_geometry refuses a zero count).
     """
     del config
     if model.features is None or model.classifier is None:

@@ -33,7 +33,8 @@ def class_mean_gradients(grads_NxP, y, num_classes: int):
 
 def class_gradient_gram(model, params, data, config) -> dict:
     """Extra metric 'class_gradient_gram': G_kj = ḡ_k·ḡ_j [C, C], ḡ_k the gradient of class k's mean
-    loss. theory.class_competition.first_order_loss_change needs only these inner products."""
+    loss. theory.class_competition.first_order_loss_change needs only these inner products. A class
+    with no sample has ḡ_k = 0 here (it adds nothing to the full-batch gradient), so its row is 0."""
     if data.y.ndim != 1:
         raise ConfigError("metric class_gradient_gram needs one label per sample (y of shape [N])")
     grads = per_sample_gradients(model, params, data.x, data.y, config["loss"]["name"])
@@ -71,6 +72,7 @@ def sgd_gradient_cosine(model, params, data, config) -> dict:
 
     cos, present = jax.lax.map(class_cosines, jnp.arange(num_classes))  # [C, R] each
     cos, present = cos.T, present.T
-    mean_cos = jnp.sum(jnp.where(present, cos, 0.0), axis=0) / jnp.maximum(jnp.sum(present, axis=0), 1)
-    return {"sgd_gradient_cosine": mean_cos,
-            "gradient_noise_to_signal": spread / jnp.maximum(mean_norm, 1e-30)}
+    times = jnp.sum(present, axis=0)
+    mean_cos = jnp.where(times > 0, jnp.sum(jnp.where(present, cos, 0.0), axis=0) / jnp.maximum(times, 1), jnp.nan)
+    return {"sgd_gradient_cosine": mean_cos,  # NaN: class k in no batch (no sample, or too rare)
+            "gradient_noise_to_signal": jnp.where(counts > 0, spread / jnp.maximum(mean_norm, 1e-30), jnp.nan)}

@@ -1,8 +1,9 @@
 """Models whose dynamics theory/ solves exactly: the bias-only softmax and the two-layer linear net.
 
-- `unigram`: logits = w ∈ R^C for every sample, the input ignored (Kunstner et al. 2024, the
-  bias-only / unigram model of their continuous-time analysis; theory/softmax_flow.py). Starts at
-  w = 0 whatever model.init_scale.
+- `unigram`: logits = w ∈ R^C for every sample, the input ignored: a bias-only softmax, this
+  project's non-separable counterpart of the orthogonal model of Kunstner et al. 2024's
+  continuous-time analysis (not a model of theirs; its flows are derived in theory/softmax_flow.py).
+  Starts at w = 0 whatever model.init_scale.
 - `deep_linear`: ŷ = W2 W1 x, no biases (Saxe, McClelland, Ganguli 2014; theory/deep_linear.py).
   init='aligned' is their balanced initialisation aligned with one-hot class inputs x_k = e_k
   (data.inputs='barcodes', data.input_mean=0): W1 = a0 Σ_k h_k e_kᵀ, W2 = a0 Σ_k e_k h_kᵀ with

@@ -7,14 +7,45 @@ import numpy as np  # noqa: E402
 
 
 def frequency_buckets(class_counts: np.ndarray, max_buckets: int = 8) -> list:
-    """Classes grouped by frequency, most frequent bucket first: equal-width bins in log(count)."""
-    logc = np.log(np.maximum(class_counts, 1))
+    """Classes grouped by frequency, most frequent bucket first: equal-width bins in log(count).
+    A class with no sample (count 0) is in no bucket: it has no loss to average."""
+    present = np.flatnonzero(np.asarray(class_counts) > 0)
+    logc = np.log(np.asarray(class_counts)[present])
     distinct = np.unique(logc)
     if len(distinct) <= max_buckets:
-        return [np.flatnonzero(logc == v) for v in distinct[::-1]]
+        return [present[logc == v] for v in distinct[::-1]]
     edges = np.linspace(logc.min(), logc.max(), max_buckets + 1)
     which = np.minimum(np.searchsorted(edges, logc, side="right") - 1, max_buckets - 1)
-    return [np.flatnonzero(which == b) for b in range(max_buckets - 1, -1, -1) if np.any(which == b)]
+    return [present[which == b] for b in range(max_buckets - 1, -1, -1) if np.any(which == b)]
+
+
+def class_mean(values: np.ndarray, classes) -> np.ndarray:
+    """Mean of values [..., C] over `classes`, leaving out NaN entries (a class with no sample in the
+    split); NaN where every entry is NaN (e.g. a diverged member)."""
+    picked = np.asarray(values, np.float64)[..., classes]
+    finite = ~np.isnan(picked)
+    total = np.where(finite, picked, 0.0).sum(-1)
+    return np.where(finite.any(-1), total / np.maximum(finite.sum(-1), 1), np.nan)
+
+
+def sample_mean(values: np.ndarray, class_counts: np.ndarray) -> np.ndarray:
+    """The count-weighted mean of values [..., C] over the classes that have samples."""
+    present = np.asarray(class_counts) > 0
+    weights = np.asarray(class_counts, np.float64)[present]
+    return np.asarray(values, np.float64)[..., present] @ (weights / weights.sum())
+
+
+def bucket_curves(ax, steps, values, counts, predicted=None) -> None:
+    """Mean of values [L, C] over each frequency bucket of counts [C] against steps, frequent (dark) to
+    rare (light), the legend counting the classes present; predicted [L, C] dashed; the
+    sample-weighted mean in black."""
+    buckets = frequency_buckets(counts)
+    for color, bucket in zip(bucket_colors(len(buckets)), buckets):
+        ax.plot(steps, class_mean(values, bucket), color=color,
+                label=f"n={counts[bucket[0]]} ({len(bucket)} cls)" if len(buckets) <= 10 else None)
+        if predicted is not None:
+            ax.plot(steps, class_mean(predicted, bucket), color=color, ls="--", lw=1)
+    ax.plot(steps, sample_mean(values, counts), color="black", lw=2, label="mean")
 
 
 def bucket_colors(num: int):
@@ -35,24 +66,15 @@ def representatives(history) -> list:
 
 def per_class_loss(history, path: str, record: str = "per_class_loss", theory=None) -> None:
     """Loss against step (log x), one panel per selected optimizer setting, a line per frequency
-    bucket (mean over its classes) plus the sample-weighted mean. theory(i) -> [L, C] is dashed."""
+    bucket (mean over its classes that have samples) plus the sample-weighted mean. theory(i) -> [L, C]
+    is dashed."""
     members = representatives(history)
     steps = history.step
     shown = steps > 0
     fig, axes = plt.subplots(1, len(members), figsize=(3.2 * len(members), 3.0), sharey=True, squeeze=False)
     for ax, i in zip(axes[0], members):
-        counts = history.class_counts[i]
-        buckets = frequency_buckets(counts)
-        values = history.records[record][i]
-        predicted = theory(i) if theory is not None else None
-        for color, bucket in zip(bucket_colors(len(buckets)), buckets):
-            n = counts[bucket[0]]
-            ax.plot(steps[shown], values[shown][:, bucket].mean(1), color=color,
-                    label=f"n={n} ({len(bucket)} cls)" if len(buckets) <= 10 else None)
-            if predicted is not None:
-                ax.plot(steps[shown], predicted[shown][:, bucket].mean(1), color=color, ls="--", lw=1)
-        weights = counts / counts.sum()
-        ax.plot(steps[shown], values[shown] @ weights, color="black", lw=2, label="mean")
+        predicted = theory(i)[shown] if theory is not None else None
+        bucket_curves(ax, steps[shown], history.records[record][i][shown], history.class_counts[i], predicted)
         lr = history.members[i].get("optimizer.learning_rate")
         ax.set_title(history.label(i) + (f" (lr {lr:g})" if lr is not None else ""), fontsize=9)
         ax.set_xscale("log")

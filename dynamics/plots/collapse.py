@@ -129,7 +129,10 @@ def collapse_ufm_minority(history, path: str) -> None:
     """Weight decay and minority collapse (two_group members). Left: the final cosine between minority
     classifiers against the imbalance ratio R (dots), the optimum of the regularised CE UFM at the
     same N and λ (dashed; theory.collapse.regularized_ufm_minority_cosine) and the predicted
-    threshold R* (vertical). Right: the cosine over steps, one line per R."""
+    threshold R* (vertical; theory.collapse.regularized_ufm_collapse_threshold, this project's KKT
+    derivation for the regularised UFM, whose published counterpart is the sharp threshold of
+    Hong & Ling 2023; Fang et al. 2021 show minority collapse in the layer-peeled model without a
+    closed-form onset). Right: the cosine over steps, one line per R."""
     members = [i for i in range(len(history.members)) if setting(history, i, "data.law") == "two_group"]
     if not members:
         raise ValueError("collapse_ufm_minority needs members with data.law = 'two_group'")
@@ -139,9 +142,9 @@ def collapse_ufm_minority(history, path: str) -> None:
     final = np.array([history.records["minority_cosine"][i, -1] for i in members])
     colors = plt.cm.viridis(np.linspace(0.0, 0.9, len(members)))
     fig, (ax, ax_t) = plt.subplots(1, 2, figsize=(7.6, 3.1))
-    r_star = minority_collapse_threshold(ka, kb, n_total, lam)
+    r_star = minority_collapse_threshold(ka, kb, n_total, lam)  # derived here (cf. Hong & Ling 2023)
     r_max = ratios.max() * 1.05
-    # The optimum is solved numerically below R*; from R* on the threshold theorem gives cosine 1.
+    # The optimum is solved numerically below R*; from R* on the KKT threshold gives cosine 1.
     grid = np.geomspace(1.0, min(r_star, r_max), 16)[:-1] if r_star > 1.0 else np.zeros(0)
     predicted = [theory.regularized_ufm_minority_cosine(r, ka, kb, n_total / (ka * r + kb), lam, lam)[0] for r in grid]
     if r_star < r_max:

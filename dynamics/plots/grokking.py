@@ -12,7 +12,7 @@ from dynamics import sweep  # noqa: E402
 from dynamics.data import build_dataset  # noqa: E402
 from dynamics.history import GROKKING_ACCURACY, first_step_reaching  # noqa: E402
 from dynamics.metrics.grokking import NUM_KEY_FREQUENCIES  # noqa: E402
-from dynamics.plots import bucket_colors, frequency_buckets, representatives  # noqa: E402
+from dynamics.plots import bucket_colors, class_mean, frequency_buckets, representatives  # noqa: E402
 from theory import grokking as grokking_theory  # noqa: E402
 from theory.xor_clusters import bayes_accuracy  # noqa: E402
 
@@ -224,7 +224,7 @@ def grokking_imbalanced(history, path: str) -> None:
         buckets = frequency_buckets(counts, max_buckets=5)
         test = history.records["test_per_class_accuracy"][i]
         for shade, bucket in zip(bucket_colors(len(buckets)), buckets):
-            ax.plot(steps[shown], test[shown][:, bucket].mean(1), color=shade, lw=2,
+            ax.plot(steps[shown], class_mean(test[shown], bucket), color=shade, lw=2,
                     label=f"n={counts[bucket].min()}-{counts[bucket].max()}")
         ax.plot(steps[shown], history.records["accuracy"][i][shown], color="black", lw=0.8, label="train (all)")
         ax.set_xscale("log")

@@ -9,15 +9,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from dynamics.plots import bucket_colors, frequency_buckets, per_class_loss, representatives  # noqa: E402
+from dynamics.plots import bucket_curves, per_class_loss, representatives  # noqa: E402
 
 
 def present_classes(history):
-    """The History restricted to the classes with training labels in every member.
-
-    With sampled text some ranks never occur as a next token; their per-class records are
-    empty means (0), which would pull the rarest bucket down.
-    """
+    """The History restricted to the classes with training labels in every member (with sampled
+    text some ranks never occur as a next token; their per-class records are NaN)."""
     keep = np.all(history.class_counts > 0, axis=0)
     records = {name: (values[..., keep] if "per_class_" in name else values) for name, values in history.records.items()}
     return dataclasses.replace(history, class_counts=history.class_counts[:, keep], records=records)
@@ -25,17 +22,9 @@ def present_classes(history):
 
 def heavy_tail_buckets(history, path: str) -> None:
     """Kunstner et al. 2024, fig. 1: training loss per token-frequency bucket (rare: light) and the
-    mean (black), one panel per optimizer at its selected learning rate; absent classes dropped."""
-    per_class_loss(present_classes(history), path)
-
-
-def _bucket_curves(ax, steps, values, counts) -> None:
-    """Mean loss of each frequency bucket over steps [L, C] -> lines, frequent (dark) to rare (light)."""
-    buckets = frequency_buckets(counts)
-    for color, bucket in zip(bucket_colors(len(buckets)), buckets):
-        ax.plot(steps, values[:, bucket].mean(1), color=color,
-                label=f"n={counts[bucket[0]]} ({len(bucket)} cls)" if len(buckets) <= 10 else None)
-    ax.plot(steps, values @ (counts / counts.sum()), color="black", lw=2, label="mean")
+    mean (black), one panel per optimizer at its selected learning rate; classes with no training
+    label belong to no bucket."""
+    per_class_loss(history, path)
 
 
 def reweighting(history, path: str) -> None:
@@ -44,13 +33,12 @@ def reweighting(history, path: str) -> None:
     One panel per reweighting exponent p (selected learning rate): the unweighted loss of each
     frequency bucket; the last panel: the unweighted average loss ('mean_loss') of each p.
     """
-    history = present_classes(history)
     members = representatives(history)
     steps, shown = history.step, history.step > 0
     fig, axes = plt.subplots(1, len(members) + 1, figsize=(3.2 * (len(members) + 1), 3.0), squeeze=False)
     colors = plt.cm.plasma(np.linspace(0.0, 0.8, len(members)))
     for ax, i, color in zip(axes[0], members, colors):
-        _bucket_curves(ax, steps[shown], history.records["per_class_loss"][i][shown], history.class_counts[i])
+        bucket_curves(ax, steps[shown], history.records["per_class_loss"][i][shown], history.class_counts[i])
         lr = history.members[i].get("optimizer.learning_rate")
         title = history.label(i) + (f" (lr {lr:g})" if lr is not None else "")
         ax.set_title(title, fontsize=9, color=color)

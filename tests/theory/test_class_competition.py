@@ -42,27 +42,32 @@ def class_losses_and_grads(data, theta):
     return np.array(losses), np.array(grads)
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("method", ["gd", "per_class_normalized"])
-def test_predicted_sign_matches_a_real_first_step(method):
-    data, pi, theta = two_class_regression()
+def test_predicted_sign_matches_a_real_first_step(method, seed):
+    data, pi, theta = two_class_regression(seed)
     losses, grads = class_losses_and_grads(data, theta)
     for eta in (1e-3, 1e-2):
         predicted = cc.first_order_loss_change(grads, eta, pi, method)
         step = cc.update_direction(grads, pi, method)
         actual = class_losses_and_grads(data, theta - eta * step)[0] - losses
         np.testing.assert_array_equal(np.sign(actual), np.sign(predicted))
-        # the remainder is exactly ½ η² dᵀ H_k d for a quadratic loss: second order in η
-        assert np.max(np.abs(actual - predicted) / np.abs(predicted)) < 50 * eta
+        # the remainder is exactly ½ η² dᵀ H_k d for a quadratic loss: second order in η. Measured
+        # max relative remainder / η, seeds 0 / 1 / 2: GD 2.23 / 2.02 / 2.47, PCNGD 0.47 / 0.23 / 0.28
+        assert np.max(np.abs(actual - predicted) / np.abs(predicted)) < 3 * eta
     if method == "gd":
         assert predicted[1] > 0  # the minority's loss goes up under GD
     else:
         assert np.all(predicted < 0)
 
 
-def test_minibatch_cosine_matches_sampled_batches():
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_minibatch_cosine_matches_sampled_batches(seed):
     # Per-sample gradients ḡ_k + isotropic Gaussian noise in P = 400 dims, noise-to-signal ρ = 2,
-    # batches of 20 drawn with replacement from π = (0.9, 0.1). Measured |Δ| ≤ 0.001.
-    rng = np.random.default_rng(1)
+    # batches of 20 drawn with replacement from π = (0.9, 0.1). Measured |Δ| 0.0010 / 0.0001 /
+    # 0.0008 (seeds 1 / 2 / 3); the Monte-Carlo error of the minority's mean over ~8800 batches is
+    # ~0.002, so asserted ≤ 0.006.
+    rng = np.random.default_rng(seed)
     dim, batch, trials, rho = 400, 20, 10000, 2.0
     pi = np.array([0.9, 0.1])
     mean = rng.normal(size=(2, dim))
@@ -77,7 +82,7 @@ def test_minibatch_cosine_matches_sampled_batches():
         measured[k] = np.mean(g @ mean[k] / np.linalg.norm(g, axis=1))
     counts = cc.expected_class_counts(pi, batch)
     predicted = cc.minibatch_gradient_cosine(counts, rho, "binomial", batch_size=batch)
-    np.testing.assert_allclose(measured, predicted, atol=0.02)
+    np.testing.assert_allclose(measured, predicted, atol=0.006)
     assert predicted[1] < predicted[0] and measured[1] < measured[0]  # the minority is noisier
     fixed = cc.minibatch_gradient_cosine([18.0, 2.0], rho, "fixed")
     np.testing.assert_allclose(fixed, 1 / np.sqrt(1 + rho**2 / np.array([18.0, 2.0])))
@@ -87,7 +92,7 @@ def test_minibatch_cosine_count_models_and_finite_population():
     m = np.array([50.0, 5.0, 0.5])
     binom = cc.minibatch_gradient_cosine(m, 1.5, "binomial", batch_size=100)
     poisson = cc.minibatch_gradient_cosine(m, 1.5, "poisson")
-    np.testing.assert_allclose(binom, poisson, atol=0.01)  # Poisson limit of the binomial
+    np.testing.assert_allclose(binom, poisson, atol=0.002)  # Poisson limit of the binomial: measured 0.0009
     assert np.all(np.diff(binom) < 0)
     # a batch holding the whole class (n = N_k, no replacement) sees the exact gradient
     np.testing.assert_allclose(cc.minibatch_gradient_cosine([8.0], 3.0, "fixed", class_sizes=[8]), 1.0)

@@ -1,6 +1,8 @@
 """Checks of theory/collapse.py against exact identities and direct numerical minimisation.
 
-Tolerances are set from measured errors (noted next to each) with a margin of >= 3x.
+Tolerances are set from measured errors (noted next to each) with a margin of >= 3x, except the
+normalised-GD runs, whose error depends on the seed and still shrinks with steps: there the
+largest over the seeds tested, with >= 1.5x.
 """
 
 import numpy as np
@@ -142,27 +144,30 @@ def test_seli_matches_explicit_svd_of_sel_matrix(counts):
     assert tc.gram_distance(freq.class_mean_gram, seli.class_mean_gram) <= 1e-12
 
 
-def test_normalized_gd_on_imbalanced_ufm_reaches_seli():
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_normalized_gd_on_imbalanced_ufm_reaches_seli(seed):
     counts = np.array([20, 5, 2, 1])
     seli = tc.seli_geometry(counts)
     etf = tc.simplex_etf_gram(4)
     # SELI is far from the ETF here (0.45 for W, 0.41 for the class means).
     assert tc.gram_distance(seli.classifier_gram, etf) > 0.4
     assert tc.gram_distance(seli.class_mean_gram, etf) > 0.4
-    w, means = _normalized_gd_ufm(counts, dim=6, steps=1500, lr=0.05)
-    # Measured after 1500 steps, seeds 0-3: W 0.0029-0.0051, class means 0.0024
-    # (after 1000 steps: 0.0053 / 0.0055).
+    w, means = _normalized_gd_ufm(counts, dim=6, steps=1500, lr=0.05, seed=seed)
+    # Measured after 1500 steps, seeds 0 / 1 / 2 / 3: W 0.0029 / 0.0043 / 0.0051 / 0.0041, class
+    # means 0.0024 each (after 1000 steps: 0.0053 / 0.0055); asserted 0.01 and 0.0075.
     assert tc.gram_distance(tc.gram(w), seli.classifier_gram) <= 0.01
-    assert tc.gram_distance(tc.gram(means), seli.class_mean_gram) <= 0.01
+    assert tc.gram_distance(tc.gram(means), seli.class_mean_gram) <= 0.0075
 
 
-def test_per_class_features_without_multiplicity_reach_etf_not_seli():
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_per_class_features_without_multiplicity_reach_etf_not_seli(seed):
     # Documented convention: SELI needs per-sample features; per-class features with an
     # n_k-weighted loss and a plain GD metric go to the ETF (max-margin ignores weights).
     counts = np.array([20, 5, 2, 1])
-    w, means = _normalized_gd_ufm(counts, dim=6, steps=1500, lr=0.05, per_class_features=True)
+    w, means = _normalized_gd_ufm(counts, dim=6, steps=1500, lr=0.05, per_class_features=True, seed=seed)
     etf = tc.simplex_etf_gram(4)
-    assert tc.gram_distance(tc.gram(w), etf) <= 0.01  # measured 0.0015
+    # measured seeds 0 / 1 / 2 / 3: 0.0015 / 0.0019 / 0.0067 / 0.0048 (still converging at 1500 steps)
+    assert tc.gram_distance(tc.gram(w), etf) <= 0.01
     assert tc.gram_distance(tc.gram(w), tc.seli_geometry(counts).classifier_gram) > 0.4
 
 

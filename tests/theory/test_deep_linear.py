@@ -51,8 +51,10 @@ def test_full_two_layer_ode_follows_the_per_class_sigmoids():
     np.testing.assert_allclose(sim, dl.per_class_error(PROBS, times, 0.05, NORMS), rtol=0, atol=1e-9)  # 8e-12
 
 
-def test_small_step_gd_learning_times_within_two_percent():
-    # Plain GD, η s_max = 0.01: measured learning times (output crosses ½) within 0.33%.
+def test_small_step_gd_learning_times_within_half_a_percent():
+    # Plain GD, η s_max = 0.01: measured learning times (output crosses ½) within 0.33% (classes
+    # 0.33 / 0.10 / 0.18 / 0.05%), the same for seeds 0–3 (GD is equivariant under the random bases:
+    # the seed cannot change the times); asserted within 0.45%.
     x, w1, w2 = problem(seed=3, init_scale=0.05)
     s = dl.mode_strengths(PROBS, NORMS)
     eta = 0.01 / s.max()
@@ -68,7 +70,7 @@ def test_small_step_gd_learning_times_within_two_percent():
         n = np.argmax(outputs[:, k] >= 0.5)
         frac = (0.5 - outputs[n - 1, k]) / (outputs[n, k] - outputs[n - 1, k])
         measured[k] = eta * (n - 1 + frac)
-    np.testing.assert_allclose(measured, predicted, rtol=0.02)
+    np.testing.assert_allclose(measured, predicted, rtol=0.0045)
     assert np.all(np.diff(predicted[np.argsort(-s)]) > 0)  # stronger modes are learned first
 
 

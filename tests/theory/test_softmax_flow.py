@@ -87,7 +87,7 @@ def test_orthogonal_sign_flow_is_independent_of_pi_and_exact_for_sign_descent():
 @pytest.mark.parametrize("num_classes,exponent", GRID)
 def test_orthogonal_small_step_gd_matches_flow(num_classes, exponent):
     # Plain GD on the full W, η π_max = 0.05, up to π_min t = 0.5: max relative error (floor 1e-3)
-    # measured 0.33%–0.78% over the grid.
+    # measured 0.33%–0.78% over the grid; asserted < 1%.
     pi = zipf(num_classes, exponent)
     c, eta = num_classes, 0.05 / pi.max()
     steps = int(np.ceil(0.5 / pi.min() / eta))
@@ -99,7 +99,7 @@ def test_orthogonal_small_step_gd_matches_flow(num_classes, exponent):
             sim.append(orthogonal_losses(w, c))
         w -= eta * (softmax(w, axis=0) - np.eye(c)) * pi[None, :]
     theory = sf.orthogonal_per_class_loss(pi, eta * np.array(logged))
-    assert np.max(np.abs(np.array(sim) - theory) / np.maximum(theory, 1e-3)) < 0.02
+    assert np.max(np.abs(np.array(sim) - theory) / np.maximum(theory, 1e-3)) < 0.01
 
 
 def test_orthogonal_time_to_loss_inverts_the_curves():
@@ -205,20 +205,21 @@ def test_unigram_excess_vanishes_and_late_rates_are_hessian_eigenvalues():
     rate = -np.log(np.abs(excess[1, -1] / excess[0, -1])) / (t[1] - t[0])
     np.testing.assert_allclose(rate, lam[1], rtol=1e-5)  # measured 8e-7
     assert np.max(np.abs(sf.unigram_excess_loss(pi, [60 / pi.min()]))) < 1e-12
-    # Zipf: the rarest class decays at ≈ π_min (λ_1 is 0.3% above π_min here); measured 2.4% at
-    # π_min t ∈ [10, 12], approaching λ_1 as the faster modes die out.
+    # Zipf: the rarest class decays at ≈ π_min (λ_1 is 0.3% above π_min here); measured 2.35% at
+    # π_min t ∈ [10, 12], approaching λ_1 as the faster modes die out; asserted 3%.
     pi = zipf(64, 1.0)
     t = np.array([10.0, 12.0]) / pi.min()
     excess = sf.unigram_excess_loss(pi, t)[:, -1]
     rate = -np.log(excess[1] / excess[0]) / (t[1] - t[0])
-    np.testing.assert_allclose(rate, pi.min(), rtol=0.05)
+    np.testing.assert_allclose(rate, pi.min(), rtol=0.03)
 
 
 @pytest.mark.parametrize("num_classes", [8, 64])
 def test_unigram_sign_flow_matches_sign_descent_within_the_step(num_classes):
     # |ℓ_sim − ℓ_flow| per step, η = 2e-3, up to 0.5 past the end of the flow. Measured: exact before
-    # the first landing; ≤ 2η (C = 64) away from the final landing; ≤ 1η after it (the η floor);
-    # within ±0.1 of the final landing up to 0.035 (it shrinks only like √η there).
+    # the first landing; 1.49η (C = 8) and 1.96η (C = 64) away from the final landing; 0.85η and
+    # 0.98η after it (the η floor); within ±0.1 of the final landing 0.0072 and 0.035 (it shrinks
+    # only like √η there). Asserted 2.5η, 1.2η and 0.042.
     pi = zipf(num_classes, 1.0)
     end = 0.5 * np.log(pi.max() / pi.min())
     eta = 2e-3
@@ -231,9 +232,9 @@ def test_unigram_sign_flow_matches_sign_descent_within_the_step(num_classes):
     gap = np.max(np.abs(np.array(sim) - sf.unigram_per_class_loss(pi, times, "sign")), axis=1)
     first = np.min(sf.time_to_loss(pi, 0.0, "sign", "unigram"))
     assert np.all(gap[times < first] < 1e-12)
-    assert np.max(gap[np.abs(times - end) > 0.1]) < 3 * eta
-    assert np.max(gap[times > end + 0.1]) < 1.5 * eta
-    assert np.max(gap) < 0.05
+    assert np.max(gap[np.abs(times - end) > 0.1]) < 2.5 * eta
+    assert np.max(gap[times > end + 0.1]) < 1.2 * eta
+    assert np.max(gap) < 0.042
 
 
 def test_unigram_sign_floor_times_are_logarithmic():
