@@ -22,7 +22,6 @@ from dynamics import sweep
 from dynamics.errors import ConfigError
 
 CHECKPOINT_DIR = "checkpoints"
-CSV_ROW_BYTES = 64  # metrics.csv: member, step, class, count, split, loss, accuracy (+16 per swept key)
 
 
 def directory(workdir: str) -> str:
@@ -59,56 +58,18 @@ def differences(saved: dict, current: dict) -> list:
     return keys
 
 
-def expected_bytes(groups: list, num_swept_keys: int, keep: int) -> int:
-    """Disk space the run will need: history.npz, metrics.csv and keep+1 checkpoints (one being written)."""
-    def size(shapes, leading):
-        return sum(leading * int(np.prod(s.shape)) * np.dtype(s.dtype).itemsize for s in jax.tree.leaves(shapes))
+class Checkpoints:
+    """A run's orbax checkpoints in DIR/checkpoints (the latest restored on open).
 
-    num_members = sum(len(g.indices) for g in groups)
-    num_logs = len(groups[0].setup.log_steps)
-    records = sum(size(g.record_shapes, len(g.indices) * num_logs) for g in groups)
-    per_class = sum(len(g.indices) * num_logs * int(np.prod(s.shape)) for g in groups
-                    for name, s in g.record_shapes.items() if name.endswith("per_class_loss"))
-    table = per_class * (CSV_ROW_BYTES + 16 * num_swept_keys)
-    states = max(size(g.state_shapes, len(g.indices)) for g in groups)
-    return records + table + (keep + 1) * (records + states) + num_members * 1024
-
-
-def check_workdir(workdir: str, needed: int) -> None:
-    """Fails unless the workdir can be created and written and its disk has `needed` bytes free."""
-    existing = os.path.abspath(workdir)
-    while not os.path.exists(existing):
-        existing = os.path.dirname(existing)
-    if not os.path.isdir(existing):
-        raise ConfigError(f"cannot use workdir {workdir!r}: {existing!r} is a file, not a directory")
-    free = shutil.disk_usage(existing).free
-    if free < needed:
-        raise ConfigError(f"not enough disk space for workdir {workdir!r}: the run needs about "
-                          f"{needed / 2**20:.1f} MiB (results and checkpoints), {free / 2**20:.1f} MiB are free")
-    try:
-        os.makedirs(workdir, exist_ok=True)
-        with tempfile.TemporaryFile(dir=workdir) as probe:
-            probe.write(b"0")
-    except OSError as e:
-        raise ConfigError(f"cannot write to workdir {workdir!r}: {e.strerror or e}")
-
-
-class Workdir:
-    """A run's files while it trains: orbax checkpoints (restored on open) and TensorBoard summaries.
-
-    train.run asks it result(g) / resume(g) for each group, runs the group with after_chunk(g),
-    reports group_done(result), and closes it (waiting for the last save) at the end.
+    train.run asks it result(g) / resume(g) for each group, calls save(...) after every chunk and
+    group_done(result) after each group, and closes it (waiting for the last save) at the end.
     """
 
-    def __init__(self, workdir: str, config: dict, members: list, configs: list, groups: list, fresh: bool,
+    def __init__(self, workdir: str, config: dict, members: list, groups: list, keep: int, fresh: bool,
                  progress: Callable = print):
         import orbax.checkpoint as ocp  # imported here: only runs with a workdir pay for it
 
-        from dynamics.summaries import Summaries
-
         self._ocp, self.groups = ocp, groups
-        keep = max(c["train"]["checkpoint_keep"] for c in configs)
-        check_workdir(workdir, expected_bytes(groups, len(sweep.swept_keys(members)), keep))
         if fresh:
             remove(workdir)
         self.identity = normalised(config, members)
@@ -119,8 +80,6 @@ class Workdir:
         self.latest = self.manager.latest_step()
         self.saved = None if self.latest is None else self._restore(workdir)
         self.finished = [] if self.saved is None else self.saved["finished"]
-        self.summaries = Summaries(workdir, fresh)
-        self.configs = configs
         if self.saved is not None:
             progress(f"resuming from {directory(workdir)}/{self.latest}: "
                      f"group {self.saved['group'] + 1}/{len(groups)}, step {self.saved['start']}")
@@ -163,31 +122,11 @@ class Workdir:
             return None
         return self.saved["start"], self.saved["state_leaves"], self.saved["records"]
 
-    def after_chunk(self, g: int) -> Callable:
-        """For run_group: after each chunk, checkpoint the group's state and write its new records to TensorBoard."""
-        group = self.groups[g]
-        num, steps = len(group.indices), group.setup.log_steps
-        counts = np.asarray(group.data.class_counts)
-        self.summaries.start_group(group.indices, self.configs,
-                                   counts if group.data_stacked else np.broadcast_to(counts, (num,) + counts.shape))
-        resume = self.resume(g)
-        written = [int(np.searchsorted(steps, 0 if resume is None else resume[0]))]
-
-        def save(next_start, states, records):
-            states, records = jax.tree.map(lambda a: np.array(a[:num]), sweep.gather((states, records)))
-            self._save(g, next_start, jax.tree.leaves(states), records)
-            logged = int(np.searchsorted(steps, next_start))
-            self.summaries.write(group.indices, steps, records, slice(written[0], logged))
-            written[0] = logged
-
-        return save
-
     def group_done(self, result: tuple) -> None:
         """result: the group's (records, diverged_step); later checkpoints carry it."""
         self.finished.append(result)
-        self.summaries.end_group(complete=True)
 
-    def _save(self, g: int, start: int, state_leaves: list, records: dict) -> None:
+    def save(self, g: int, start: int, state_leaves: list, records: dict) -> None:
         """Saves asynchronously (the arrays must not change afterwards: they are fresh copies)."""
         self.latest = 0 if self.latest is None else self.latest + 1
         arrays = {"finished": {str(i): {"records": r, "diverged": np.asarray(d, np.int32)}
@@ -199,7 +138,6 @@ class Workdir:
                                                                arrays=ocp.args.StandardSave(arrays)))
 
     def close(self) -> None:
-        """Waits for the last save to finish and closes the writers."""
+        """Waits for the last save to finish."""
         self.manager.wait_until_finished()
         self.manager.close()
-        self.summaries.end_group(complete=False)

@@ -3,7 +3,7 @@
 Written with tensorboardX after every chunk from the records taken so far (host arrays, cheap), so
 `tensorboard --logdir DIR` shows a run while it trains: every scalar record (loss, mean_loss,
 accuracy, param_norm, test_* ...), the mean per-class loss and accuracy over each frequency bucket
-of dynamics.plots.frequency_buckets (bucket_loss/0 is the most frequent bucket), and the member's
+of dynamics.buckets.frequency_buckets (bucket_loss/0 is the most frequent bucket), and the member's
 hyperparameters (its resolved config) for the HParams dashboard.
 """
 import os
@@ -11,6 +11,7 @@ import os
 import numpy as np
 
 from dynamics import sweep
+from dynamics.buckets import class_mean, frequency_buckets
 
 SUMMARY_DIR = "tensorboard"
 
@@ -18,7 +19,6 @@ SUMMARY_DIR = "tensorboard"
 def bucket_scalars(records: dict, buckets: list) -> dict:
     """{tag: [L]}: per frequency bucket (of the training counts), the mean over its classes of each
     per-class loss / accuracy record, leaving out the classes with no sample in the split (NaN)."""
-    from dynamics.plots import class_mean
 
     out = {}
     for prefix in ("", "test_"):
@@ -57,8 +57,6 @@ class Summaries:
             return
         from tensorboardX import SummaryWriter
         from tensorboardX.summary import hparams
-
-        from dynamics.plots import frequency_buckets
 
         self.buckets = {}
         for j, i in enumerate(indices):

@@ -13,9 +13,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from dynamics import losses, metrics, sweep
+from dynamics import disk, losses, metrics, sweep
 from dynamics.pieces import Pieces, library
-from dynamics.checkpoint import Workdir
+from dynamics.summaries import Summaries
+from dynamics.checkpoint import Checkpoints
 from dynamics.data import Dataset, build_dataset
 from dynamics.errors import ConfigError, check_choice, check_keys, check_range
 from dynamics.history import History
@@ -311,28 +312,57 @@ def run(config: dict, members: list = ({},), progress: Callable = print, workdir
         fresh: bool = False, pieces: Pieces = None) -> History:
     """Runs every member of the sweep and returns their History (member order preserved).
 
-    With a workdir (the launcher passes one): checks it can hold the run, checkpoints after every
-    chunk and resumes from the latest checkpoint there, and writes TensorBoard summaries
-    (dynamics.checkpoint.Workdir); fresh=True first discards the checkpoints and summaries there.
+    With a workdir (the launcher passes one): checks its disk can hold the run (dynamics.disk),
+    checkpoints after every chunk and resumes from the latest checkpoint there
+    (dynamics.checkpoint), and writes TensorBoard summaries (dynamics.summaries); fresh=True first
+    discards the checkpoints and summaries there.
     """
     members = list(members)
     configs, groups = plan(config, members, pieces)
-    files = None if workdir is None else Workdir(workdir, config, members, configs, groups, fresh, progress)
+    checkpoints = summaries = None
+    if workdir is not None:
+        keep = max(c["train"]["checkpoint_keep"] for c in configs)
+        disk.check_workdir(workdir, disk.needed_bytes(groups, len(sweep.swept_keys(members)), keep))
+        checkpoints = Checkpoints(workdir, config, members, groups, keep, fresh, progress)
+        summaries = Summaries(workdir, fresh)
     results = [None] * len(configs)
     try:
         for g, group in enumerate(groups):
             label = f"[group {g + 1}/{len(groups)}] " if len(groups) > 1 else ""
-            done = files.result(g) if files else None
+            done = checkpoints.result(g) if checkpoints else None
             if done is None:
-                done = run_group(group, progress, label, *((files.resume(g), files.after_chunk(g)) if files else ()))
-                if files:
-                    files.group_done(done)
+                resume = checkpoints.resume(g) if checkpoints else None
+                after_chunk = saving(g, group, configs, checkpoints, summaries, resume) if checkpoints else None
+                done = run_group(group, progress, label, resume, after_chunk)
+                if checkpoints:
+                    checkpoints.group_done(done)
+                    summaries.end_group(complete=True)
             records, diverged = done
             counts, test_counts = np.asarray(group.data.class_counts), group.data.test_class_counts
             for j, i in enumerate(group.indices):
                 mine = [c[j] if group.data_stacked and c is not None else c for c in (counts, test_counts)]
                 results[i] = ({k: v[j] for k, v in records.items()}, int(diverged[j]), *mine)
     finally:
-        if files:
-            files.close()
+        if checkpoints:
+            checkpoints.close()
+            summaries.end_group(complete=False)
     return History.from_members(config, members, groups[0].setup.log_steps, results)
+
+
+def saving(g: int, group: Group, configs: list, checkpoints: Checkpoints, summaries: Summaries,
+           resume: tuple) -> Callable:
+    """For run_group: after each chunk, checkpoint group g's state and write its new records to TensorBoard."""
+    num, steps = len(group.indices), group.setup.log_steps
+    counts = np.asarray(group.data.class_counts)
+    summaries.start_group(group.indices, configs,
+                          counts if group.data_stacked else np.broadcast_to(counts, (num,) + counts.shape))
+    written = [int(np.searchsorted(steps, 0 if resume is None else resume[0]))]
+
+    def after_chunk(next_start, states, records):
+        states, records = jax.tree.map(lambda a: np.array(a[:num]), sweep.gather((states, records)))
+        checkpoints.save(g, next_start, jax.tree.leaves(states), records)
+        logged = int(np.searchsorted(steps, next_start))
+        summaries.write(group.indices, steps, records, slice(written[0], logged))
+        written[0] = logged
+
+    return after_chunk

@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from dynamics.plots import bucket_curves, per_class_loss, representatives  # noqa: E402
+from dynamics.plots import bucket_curves, per_class_loss, representatives, save  # noqa: E402
 
 
 def present_classes(history):
@@ -53,9 +53,7 @@ def reweighting(history, path: str) -> None:
     axes[0, -1].set_xscale("log")
     axes[0, -1].set_xlabel("step")
     axes[0, -1].legend(fontsize=6, loc="best")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    save(fig, path)
 
 
 def hessian_vs_frequency(history, path: str) -> None:
@@ -86,6 +84,4 @@ def hessian_vs_frequency(history, path: str) -> None:
         row[2].set_xlabel("step")
         row[2].set_ylabel(r"corr(log $\|\nabla_{w_k} L\|$, log Tr) over classes", fontsize=8)
         row[0].legend(fontsize=6, loc="best")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    save(fig, path)

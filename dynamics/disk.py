@@ -1,0 +1,45 @@
+"""Disk space: what a run will write into its workdir, checked before anything is written."""
+import os
+import shutil
+import tempfile
+
+import jax
+import numpy as np
+
+from dynamics.errors import ConfigError
+
+CSV_ROW_BYTES = 64  # metrics.csv: member, step, class, count, split, loss, accuracy (+16 per swept key)
+
+
+def needed_bytes(groups: list, num_swept_keys: int, keep: int) -> int:
+    """Disk space the run will need: history.npz, metrics.csv and keep+1 checkpoints (one being written)."""
+    def size(shapes, leading):
+        return sum(leading * int(np.prod(s.shape)) * np.dtype(s.dtype).itemsize for s in jax.tree.leaves(shapes))
+
+    num_members = sum(len(g.indices) for g in groups)
+    num_logs = len(groups[0].setup.log_steps)
+    records = sum(size(g.record_shapes, len(g.indices) * num_logs) for g in groups)
+    per_class = sum(len(g.indices) * num_logs * int(np.prod(s.shape)) for g in groups
+                    for name, s in g.record_shapes.items() if name.endswith("per_class_loss"))
+    table = per_class * (CSV_ROW_BYTES + 16 * num_swept_keys)
+    states = max(size(g.state_shapes, len(g.indices)) for g in groups)
+    return records + table + (keep + 1) * (records + states) + num_members * 1024
+
+
+def check_workdir(workdir: str, needed: int) -> None:
+    """Fails unless the workdir can be created and written and its disk has `needed` bytes free."""
+    existing = os.path.abspath(workdir)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise ConfigError(f"cannot use workdir {workdir!r}: {existing!r} is a file, not a directory")
+    free = shutil.disk_usage(existing).free
+    if free < needed:
+        raise ConfigError(f"not enough disk space for workdir {workdir!r}: the run needs about "
+                          f"{needed / 2**20:.1f} MiB (results and checkpoints), {free / 2**20:.1f} MiB are free")
+    try:
+        os.makedirs(workdir, exist_ok=True)
+        with tempfile.TemporaryFile(dir=workdir) as probe:
+            probe.write(b"0")
+    except OSError as e:
+        raise ConfigError(f"cannot write to workdir {workdir!r}: {e.strerror or e}")
