@@ -36,24 +36,29 @@ def test_modular_addition_fits_before_it_generalises():
     assert key[-1] - at_fit >= 0.2                         # it rises after the fit: 0.48 -> 0.91
 
 
+@pytest.mark.slow
 def test_xor_clusters_overfit_first_then_generalise():
     """Xu et al. 2024 (Thms. 3.1, 3.2): after the first GD step the two-layer ReLU net fits every
     training label, flipped ones included, with test accuracy near chance; later its test accuracy is
     near the Bayes-optimal one while the flipped labels stay fitted.
-    Instance: n = 40 (8 flipped), d = 5000, ||mu|| = 20, m = 100, omega_init = 2e-4, step 1e-3."""
+    Instance: n = 40 (8 flipped), d = 5000, ||mu|| = 20, m = 100, omega_init = 2e-4, step 1e-3,
+    seeds 0-2 (init and data) in one vmapped run. Stratified training set (grokking_xor's default):
+    at n = 40 the paper's i.i.d. sampling gives clusters of 5-16 samples with 0-50% flipped labels,
+    and the claim held on 1 of 12 seeds (stratified: 12 of 12; configs/grokking_xor_seeds.py:small)."""
     c = load_config_module("grokking_xor").get_config().to_dict()
     c["data"].update(input_dim=5000, mean_norm=20.0, num_test=500)
     c["model"]["init_scale"] = 2e-4
     c["train"].update(num_steps=150, chunk_steps=150, num_log_points=20)
-    history = train.run(c, [{}], **QUIET)
-    rec = {k: v[0] for k, v in history.records.items()}
+    history = train.run(c, [{"seed": s, "data.seed": s} for s in range(3)], **QUIET)
+    rec = history.records
     one = int(np.flatnonzero(history.step == 1)[0])
-    assert rec["accuracy"][one] == 1.0                     # 6 of 6 seeds measured 1.0
-    assert rec["flipped_train_accuracy"][one] == 1.0
-    assert rec["test_accuracy"][one] < 0.6                 # measured 0.55 (6 seeds: 0.48-0.57)
     bayes = bayes_accuracy(c["data"]["mean_norm"])         # 1.000
-    assert rec["test_accuracy"][-1] >= bayes - 0.05        # measured 0.994 (6 seeds: >= 0.994)
-    assert rec["flipped_train_accuracy"][-1] == 1.0        # benign: the flipped labels stay fitted
+    # measured over seeds 0-11 (stratified):
+    assert np.all(rec["accuracy"][:, one] == 1.0)          # 12 of 12 seeds 1.0
+    assert np.all(rec["flipped_train_accuracy"][:, one] == 1.0)
+    assert np.all(rec["test_accuracy"][:, one] < 0.6)      # 0.48-0.58 (seeds 0-2: 0.51-0.57)
+    assert np.all(rec["test_accuracy"][:, -1] >= bayes - 0.02)  # 0.994-1.000
+    assert np.all(rec["flipped_train_accuracy"][:, -1] == 1.0)  # benign: the flipped labels stay fitted
 
 
 @pytest.mark.slow
