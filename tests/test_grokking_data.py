@@ -80,7 +80,7 @@ def test_zipf_split_follows_the_law_and_leaves_test_pairs():
 
 def test_xor_clusters():
     n, d, r = 40, 300, 6.0
-    data = xor_clusters(n, d, r, 0.2, 400, seed=1)
+    data = xor_clusters(n, d, r, 0.2, 400, "stratified", seed=1)
     for x, y, flipped in ((data.x, data.y, data.extras["flipped"]), (data.x_test, data.y_test, None)):
         cluster_axis = np.argmax(np.abs(x[:, :2]), axis=1)                # ||mu|| = 6: the mean's axis stands out
         clean = (cluster_axis == 0).astype(int)                           # class 1 = ±mu1 (no swap: 20/20 here)
@@ -95,6 +95,23 @@ def test_xor_clusters():
     assert data.class_counts[0] >= data.class_counts[1]
     noise = data.x_test[:, 2:]
     assert abs(noise.std() - 1.0) < 0.02 and abs(noise.mean()) < 0.02
+
+
+def test_xor_clusters_iid_sampling():
+    """The paper's sampling: clusters uniform, labels flipped independently with probability eta."""
+    n, d, r, eta = 4000, 3, 20.0, 0.2
+    data = xor_clusters(n, d, r, eta, 10, "iid", seed=0)
+    cluster_axis = np.argmax(np.abs(data.x[:, :2]), axis=1)
+    clean = (cluster_axis == 0).astype(int)
+    np.testing.assert_array_equal(data.y == clean, ~data.extras["flipped"])  # no class swap at this seed
+    signs = np.sign(data.x[np.arange(n), cluster_axis])
+    sizes = np.bincount(2 * cluster_axis + (signs < 0), minlength=4)
+    assert np.all(np.abs(sizes - n / 4) < 4 * np.sqrt(n * 3 / 16))         # multinomial: 4 standard deviations
+    assert abs(data.extras["flipped"].mean() - eta) < 4 * np.sqrt(eta * (1 - eta) / n)
+    small = [xor_clusters(40, 5, 3.0, 0.2, 1, "iid", seed=s).extras["flipped"].sum() for s in range(20)]
+    assert len(set(small)) > 1                                            # the number flipped varies with the seed
+    with pytest.raises(ConfigError, match="valid choices: iid, stratified"):
+        xor_clusters(40, 5, 3.0, 0.2, 1, "balanced", seed=0)
 
 
 def test_sparse_classification_matches_the_theory_instance():
@@ -138,7 +155,7 @@ def test_embedding_spectrum_is_parseval_and_finds_pure_frequencies():
 
 
 def test_two_class_models():
-    data = xor_clusters(16, 20, 3.0, 0.25, 10, seed=0)
+    data = xor_clusters(16, 20, 3.0, 0.25, 10, "stratified", seed=0)
     model = build_model(dict(name="two_layer_relu", init_scale=1.0, width=6), data.x[:1], 2)
     assert jax.eval_shape(model.init, jax.random.PRNGKey(0))["w"].shape == (20, 6)
     params = {"w": jnp.asarray(np.random.default_rng(0).standard_normal((20, 6)), jnp.float32)}

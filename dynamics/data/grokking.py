@@ -132,24 +132,31 @@ def _frequency_ranked(y_train, y_test):
     return y_train.astype(np.int32), y_test.astype(np.int32), counts.astype(np.int64)
 
 
+XOR_SAMPLINGS = ("iid", "stratified")
+
+
 def xor_clusters(num_samples: int, input_dim: int, mean_norm: float, flip_fraction: float,
-                 num_test: int, seed: int) -> Dataset:
+                 num_test: int, sampling: str, seed: int) -> Dataset:
     """XOR cluster data with flipped training labels (Xu, Wang, Frei, Vardi, Hu 2024, "Benign
     Overfitting and Grokking in ReLU Networks for XOR Cluster Data", Sec. 2).
 
     x = mu + xi, mu one of {±mu1, ±mu2}, xi ~ N(0, I_d), mu1 = mean_norm e_1 ⊥ mu2 = mean_norm e_2
     (any orthogonal pair: the law is rotation invariant). Clean label: +1 on ±mu1, -1 on ±mu2,
     i.e. class 1 = {±mu1}, class 0 = {±mu2} (swapped if class 1 is the more frequent in training).
-    Training set stratified (the paper draws mu uniformly; at small n that leaves some clusters with
-    a third of their labels flipped): the clusters take turns (sizes differ by at most 1), and in
-    each cluster round(flip_fraction * size) labels, chosen at random, are flipped
-    (extras['flipped'] bool [N]). The `num_test` test samples are i.i.d. and clean.
+    Training set (`sampling`, flipped labels in extras['flipped'] bool [N]):
+      'iid': the paper's: each sample's cluster uniform over the four, its label flipped with
+        probability flip_fraction, independently;
+      'stratified': the clusters take turns (sizes differ by at most 1) and in each cluster
+        round(flip_fraction * size) labels, chosen at random, are flipped (at small n, 'iid' can
+        leave one cluster with a third of its labels flipped).
+    The `num_test` test samples are i.i.d. and clean.
     """
     for name, value, low in (("num_samples", num_samples, 2), ("input_dim", input_dim, 2), ("num_test", num_test, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ConfigError(f"data.{name} must be an integer >= {low}, got {value!r}")
     check_range("data.mean_norm", mean_norm, 0.0)
     check_range("data.flip_fraction", flip_fraction, 0.0, 0.5)
+    check_choice("XOR training-set sampling (data.sampling)", sampling, XOR_SAMPLINGS)
     rng = np.random.default_rng(seed)
 
     def sample(cluster):                                     # 0: +mu1, 1: -mu1, 2: +mu2, 3: -mu2
@@ -157,12 +164,17 @@ def xor_clusters(num_samples: int, input_dim: int, mean_norm: float, flip_fracti
         x[np.arange(len(cluster)), np.where(cluster < 2, 0, 1)] += np.where(cluster % 2 == 0, mean_norm, -mean_norm)
         return x.astype(np.float32), (cluster < 2).astype(np.int64)
 
-    cluster = rng.permutation(np.arange(num_samples) % 4)
-    x, y = sample(cluster)
-    flipped = np.zeros(num_samples, bool)
-    for c in range(4):
-        members = rng.permutation(np.flatnonzero(cluster == c))
-        flipped[members[:int(round(flip_fraction * len(members)))]] = True
+    if sampling == "iid":
+        cluster = rng.integers(0, 4, num_samples)
+        x, y = sample(cluster)
+        flipped = rng.random(num_samples) < flip_fraction
+    else:
+        cluster = rng.permutation(np.arange(num_samples) % 4)
+        x, y = sample(cluster)
+        flipped = np.zeros(num_samples, bool)
+        for c in range(4):
+            members = rng.permutation(np.flatnonzero(cluster == c))
+            flipped[members[:int(round(flip_fraction * len(members)))]] = True
     y = np.where(flipped, 1 - y, y)
     x_test, y_test = sample(rng.integers(0, 4, num_test))
     y, y_test, counts = _frequency_ranked(y, y_test)

@@ -119,7 +119,7 @@ def diagonal_predictions(config: dict) -> dict:
     x_test, y_test = data.x_test.astype(np.float64), 2.0 * data.y_test - 1.0
     task = "classification"
     lam = config["optimizer"]["weight_decay"]
-    rich = grokking_theory.rich_scale(x, y, x_test, y_test, task, lam)
+    rich = grokking_theory.rich_scale(x, y, task, lam)                 # training data only
     return {
         "kernel_error": grokking_theory.test_error(grokking_theory.kernel_predictor(x, y, task), x_test, y_test, task),
         "sparse_error": grokking_theory.test_error(grokking_theory.sparse_predictor(x, y, task), x_test, y_test, task),
