@@ -11,7 +11,7 @@ from dynamics.models.cnn import cnn
 from dynamics.models.collapse import ufm
 from dynamics.models.grokking import diagonal_linear, embed_mlp, modular_transformer, two_layer_relu
 from dynamics.models.transformer import transformer
-from dynamics.models.theory_models import deep_linear, linear_no_bias, unigram
+from dynamics.models.solvable import deep_linear, linear_no_bias, unigram
 
 
 def check_bool(name: str, value) -> None:
