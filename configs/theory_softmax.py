@@ -47,12 +47,19 @@ def get_config(variant=""):
 
 
 def get_sweep(variant=""):
-    """Both models × GD (η π_max = 0.05), sign descent and Adam at fixed small step sizes; small:
-    without Adam (no flow to compare with)."""
-    optimizers = sweep.chain(
-        sweep.product(sweep.axis("optimizer.name", ["gd"]), sweep.axis("optimizer.learning_rate", [0.25])),
-        sweep.product(sweep.axis("optimizer.name", ["sign"]), sweep.axis("optimizer.learning_rate", [3e-3])),
-        *([] if variant == "small" else [
-            sweep.product(sweep.axis("optimizer.name", ["adam"]), sweep.axis("optimizer.learning_rate", [1e-2]))]),
-    )
-    return sweep.product(sweep.axis("model.name", ["linear_no_bias", "unigram"]), optimizers)
+    """Both models × GD (η π_max = 0.05), sign descent and Adam at fixed small step sizes.
+
+    small: GD and sign descent (Adam has no flow to compare with); the unigram model's GD at the
+    tests' η π_max = 0.0025, where it follows its flow within the stated 2% (its error is ∝ η: at
+    η = 0.25 it is 0.24)."""
+    def optimizers(gd_rate):
+        return sweep.chain(
+            sweep.product(sweep.axis("optimizer.name", ["gd"]), sweep.axis("optimizer.learning_rate", [gd_rate])),
+            sweep.product(sweep.axis("optimizer.name", ["sign"]), sweep.axis("optimizer.learning_rate", [3e-3])),
+            *([] if variant == "small" else [
+                sweep.product(sweep.axis("optimizer.name", ["adam"]), sweep.axis("optimizer.learning_rate", [1e-2]))]))
+
+    if variant == "small":  # η π_max = 0.0025 with π_max = 148/512
+        return sweep.chain(sweep.product(sweep.axis("model.name", ["linear_no_bias"]), optimizers(0.25)),
+                           sweep.product(sweep.axis("model.name", ["unigram"]), optimizers(0.0087)))
+    return sweep.product(sweep.axis("model.name", ["linear_no_bias", "unigram"]), optimizers(0.25))

@@ -225,7 +225,11 @@ def learning_time_error(history, i: int) -> float:
 # descent stays within about one step of the flow however long it runs.
 RELATIVE_TOLERANCE = 0.02
 SIGN_GAP_TOLERANCE = {"orthogonal": 0.05, "unigram": 3.0}
-# Deep linear, aligned init: max relative error of the learning times (`learning_time_error`), the
+# Deep linear, aligned init: the curves' max relative error (`agreement`), the margin the same test
+# asserts at η π_max = 0.05 (measured 0.072 at a0 = 0.1, 0.056 at a0 = 0.3, largest late where ℓ < 0.01;
+# configs/theory_deep_linear.py at η π_max = 0.03: 0.041);
+DEEP_LINEAR_CURVE_TOLERANCE = 0.09
+# and the max relative error of the learning times (`learning_time_error`), the
 # margin test_deep_linear_learning_times_match_the_sigmoids asserts at a0 = 0.1, η π_max = 0.05
 # (measured 0.0141; a0 = 0.3: 0.0058; configs/theory_deep_linear.py at η π_max = 0.03: 0.009).
 LEARNING_TIME_TOLERANCE = 0.018
@@ -245,10 +249,14 @@ def agreement_rows(history) -> list:
             model = predicted.name.split()[0]
             rows.append(row(i, predicted.name, f"{quantity}: max gap in step sizes",
                             max_gap_in_steps(history, i, predicted), SIGN_GAP_TOLERANCE[model]))
-        elif predicted.exact:
+        elif not predicted.exact:
+            continue  # a reference curve (deep linear, random init): no agreement claimed
+        elif predicted.name.startswith("aligned"):
             rows.append(row(i, predicted.name, f"{quantity}: max relative error",
-                            member_agreement(history, i, predicted=predicted), RELATIVE_TOLERANCE))
-        if predicted.exact and predicted.name.startswith("aligned"):
+                            member_agreement(history, i, predicted=predicted), DEEP_LINEAR_CURVE_TOLERANCE))
             rows.append(row(i, "aligned learning times", f"time to output {LEARNED_FRACTION:g}: max relative error",
                             learning_time_error(history, i), LEARNING_TIME_TOLERANCE))
+        else:
+            rows.append(row(i, predicted.name, f"{quantity}: max relative error",
+                            member_agreement(history, i, predicted=predicted), RELATIVE_TOLERANCE))
     return rows
