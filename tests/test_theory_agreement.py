@@ -9,6 +9,7 @@ measured values sit next to each assertion.
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import load_config
 
@@ -18,6 +19,7 @@ from dynamics.data.laws import zipf_counts
 from dynamics.errors import ConfigError
 from dynamics.metrics.competition import sgd_gradient_cosine
 from dynamics.models import build_model
+from dynamics.predict import competition
 from dynamics.predict import flows as tc
 from dynamics.predict.competition import first_step_changes
 from theory import class_competition
@@ -46,6 +48,7 @@ def zipf_members(num_classes, optimizer, eta_times_pi_max=None, learning_rate=No
     return members
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("num_classes", [8, 64])
 def test_orthogonal_gd_follows_gradient_flow(num_classes, tmp_path):
     """Kunstner et al. 2024: under gradient flow the orthogonal model's class k has loss
@@ -77,6 +80,7 @@ def test_unigram_gd_excess_follows_gradient_flow(num_classes):
         assert tc.member_agreement(history, i) <= 0.02, history.members[i]
 
 
+@pytest.mark.slow
 def test_sign_descent_follows_sign_flow_within_the_step():
     """Kunstner et al. 2024: under sign flow no class's curve depends on π_k (orthogonal model),
     and discrete sign descent at η = 2e-3 lies on it at t = η·step. C = 64, three Zipf exponents,
@@ -130,6 +134,7 @@ def competition_config(metric):
     return c
 
 
+@pytest.mark.slow
 def test_first_step_loss_changes_match_the_first_order_prediction(tmp_path):
     """Francazi et al. 2023: to first order a GD step changes class k's loss by −η g_k·Σ_j π_j g_j,
     which is > 0 for the minority when the majority gradient opposes it; per-class normalised GD
@@ -150,6 +155,8 @@ def test_first_step_loss_changes_match_the_first_order_prediction(tmp_path):
         assert np.all(np.abs(simulated - predicted) <= 0.05 * np.abs(predicted)), (member, predicted, simulated)
         rising = member["optimizer.name"] == "gd"
         assert (predicted[1] > 0) == rising, (member, predicted)
+    rows = competition.agreement_rows(history)  # the same check, as agreement.csv states it
+    assert [r["member"] for r in rows] == list(range(len(members))) and all(r["within_tolerance"] for r in rows)
     plots.FIGURES["class_competition"](history, str(tmp_path / "competition.png"))
 
 
@@ -180,6 +187,22 @@ def test_sgd_gradient_cosines_follow_the_prediction():
         assert np.all(np.diff(predicted, axis=0) > 0) and np.all(predicted[:, 1] < predicted[:, 0])
         assert np.all(np.diff(measured, axis=0) > 0) and np.all(measured[:, 1] < measured[:, 0]), measured
         assert np.max(np.abs(measured - predicted)) <= 0.03, (seed, measured, predicted)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, predicted_members", [("theory_softmax", {0, 1, 2, 3}), ("theory_deep_linear", {0})])
+def test_small_run_writes_agreement_within_tolerance(name, predicted_members, tmp_path):
+    """`python -m dynamics.main --config=configs/NAME.py:small` (in-process: experiment.run, the
+    launcher's one call) writes agreement.csv with a row for every member that has an exact
+    prediction, each within its stated tolerance. Measured: theory_softmax orthogonal GD 0.0111
+    (≤ 0.02), sign 0.0019 η (≤ 0.05 η), unigram GD 0.0095 (≤ 0.02), sign 1.15 η (≤ 3 η);
+    theory_deep_linear aligned curves 0.0507 (≤ 0.09), learning times 0.0102 (≤ 0.018); its random
+    init (member 1) is a reference curve with no row."""
+    config, members = load_config(name, "small")
+    experiment.run(config, members, workdir=str(tmp_path), **QUIET)
+    table = pd.read_csv(tmp_path / "agreement.csv")
+    assert set(table["member"]) == predicted_members
+    assert table["within_tolerance"].all(), table.to_string()
 
 
 # ----------------------------------------------------------------------------- pieces, no training
