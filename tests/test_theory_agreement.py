@@ -223,7 +223,7 @@ def test_agreement_crossings_and_slopes_on_hand_made_curves():
     assert tc.loglog_slope(pi, np.array([2.0, 2.0, np.nan])) == pytest.approx(0.0)
 
 
-def test_theory_models_and_which_members_have_a_prediction():
+def test_solvable_models_and_which_members_have_a_prediction():
     x = np.eye(4, dtype=np.float32)[[0, 1, 1, 3]]
     unigram = build_model({"name": "unigram", "init_scale": 1.0}, x[:1], 4)
     params = unigram.init(jax.random.PRNGKey(0))

@@ -52,6 +52,16 @@ def _norms(input_norms, size):
     return r
 
 
+def _class_variables(class_probs, init_scale, input_norms):
+    """(π [C], input norms r [C], initial outputs y0 = a0² r [C]), checked."""
+    pi = checks.class_probs(class_probs)
+    a0 = float(init_scale)
+    if not a0 > 0:
+        raise ValueError("init_scale must be > 0")
+    r = _norms(input_norms, pi.size)
+    return pi, r, a0 * a0 * r
+
+
 def saxe_mode(strength, times, init_strength):
     """Exact mode strength u(t) = s e^{2st}/(e^{2st} − 1 + s/u0) of a whitened mode: [T, modes].
 
@@ -91,12 +101,7 @@ def per_class_output(class_probs, times, init_scale, input_norms=None):
     y0 = init_scale² r_k, y_k(t) = y0 e^{2 s_k t}/(1 − y0 + y0 e^{2 s_k t}) (→ 1). The other output
     coordinates stay exactly 0 under the aligned initialisation. Time t = learning_rate × step.
     """
-    pi = checks.class_probs(class_probs)
-    r = _norms(input_norms, pi.size)
-    a0 = float(init_scale)
-    if not a0 > 0:
-        raise ValueError("init_scale must be > 0")
-    y0 = a0 * a0 * r
+    pi, r, y0 = _class_variables(class_probs, init_scale, input_norms)
     t = checks.times(times)[:, None]
     rate = 2.0 * pi * r
     # y = 1/(1 + (1/y0 − 1) e^{−2 s t}), stable for all t and for y0 ≥ 1 as well
@@ -126,12 +131,7 @@ def learning_times(class_probs, init_scale, input_norms=None, fraction=0.5):
     f = float(fraction)
     if not 0 < f < 1:
         raise ValueError("fraction must be in (0, 1)")
-    pi = checks.class_probs(class_probs)
-    r = _norms(input_norms, pi.size)
-    a0 = float(init_scale)
-    if not a0 > 0:
-        raise ValueError("init_scale must be > 0")
-    y0 = a0 * a0 * r
+    pi, r, y0 = _class_variables(class_probs, init_scale, input_norms)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.log(f * (1.0 - y0) / (y0 * (1.0 - f))) / (2.0 * pi * r)
     t = np.where(y0 >= f, 0.0, t)
