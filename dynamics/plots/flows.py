@@ -10,7 +10,6 @@ import numpy as np  # noqa: E402
 
 from dynamics.plots import per_class_loss, representatives, save  # noqa: E402
 from dynamics.predict import flows as tc  # noqa: E402
-from theory import deep_linear, softmax_flow  # noqa: E402
 
 # Loss thresholds of the time-to-threshold figure, as fractions of log C (the loss at uniform
 # prediction), and the excess-loss thresholds |ℓ_k + log π_k| for the unigram model (whose loss
@@ -36,36 +35,6 @@ def theory_curves(history, path: str) -> None:
 # ----------------------------------------------------------------------------- time to threshold
 
 
-def _kind(history, i) -> str:
-    return "excess" if tc.member_config(history, i)["model"]["name"] == "unigram" else "loss"
-
-
-def _threshold_times(history, i, kind, level):
-    """Measured times [C] (t = η·step) after which member i's loss (or |excess|) stays ≤ `level`:
-    the last crossing, so that GD's oscillations at large step sizes do not count an early dip."""
-    values = history.records["per_class_loss"][i].astype(np.float64)
-    if kind == "excess":
-        values = np.abs(values + np.log(tc.class_probs(history, i))[None, :])
-    return tc.crossing_times(tc.times(history, i), values, level, stays=True)
-
-
-def _predicted_threshold_times(history, i, kind, level):
-    """(label, times [C]) of the flow matching member i, or of the orthogonal model as a reference."""
-    config = tc.member_config(history, i)
-    flow = tc.FLOWS.get(config["optimizer"]["name"])
-    if flow is None or flow == "normalized":
-        return None
-    pi = tc.class_probs(history, i)
-    predicted = tc.prediction(history, i)
-    if kind == "excess":
-        if predicted is None:
-            return None
-        return f"{flow} flow", softmax_flow.time_to_loss(pi, level, flow, "unigram")
-    reference = predicted is None or not predicted.name.startswith("orthogonal")
-    label = f"orthogonal-model {flow} flow" + (" (reference)" if reference else "")
-    return label, softmax_flow.time_to_loss(pi, level, flow, "orthogonal")
-
-
 def _fitted_classes(kind, pi):
     """Classes a slope is fitted over: all; for the unigram excess only the rare ones, π_k < 1/C
     (the others start near their floor, and their times fall, not rise, towards π_k = 1/C)."""
@@ -83,23 +52,23 @@ def time_to_threshold(history, path: str) -> None:
     reference for models the theory does not cover. Classes that never reach the threshold are
     left out of the fit (count in the legend)."""
     members = representatives(history)
-    kinds = [k for k in ("loss", "excess") if any(_kind(history, i) == k for i in members)]
+    kinds = [k for k in ("loss", "excess") if any(tc.threshold_kind(history, i) == k for i in members)]
     fig, axes = plt.subplots(len(kinds), 2, figsize=(9.6, 3.9 * len(kinds)), squeeze=False)
     for row, kind in zip(axes, kinds):
         for ax, col in zip(row, range(2)):
-            chosen = [i for i in members if _kind(history, i) == kind]
+            chosen = [i for i in members if tc.threshold_kind(history, i) == kind]
             for n, i in enumerate(chosen):
                 pi = tc.class_probs(history, i)
                 level = EXCESS_THRESHOLDS[col] if kind == "excess" else THRESHOLD_FRACTIONS[col] * np.log(pi.size)
                 color = OPTIMIZER_COLORS.get(tc.member_config(history, i)["optimizer"]["name"], f"C{5 + n % 5}")
-                measured = _threshold_times(history, i, kind, level)
+                measured = tc.threshold_times(history, i, kind, level)
                 fitted = _fitted_classes(kind, pi)
                 slope = tc.loglog_slope(pi[fitted], measured[fitted])
                 missing = int(np.sum(~np.isfinite(measured)))
                 shown = np.isfinite(measured) & (measured > 0)
                 ax.scatter(pi[shown], measured[shown], s=10, color=color,
                            label=f"{history.label(i)}: slope {slope:.2f}" + (f" ({missing} never)" if missing else ""))
-                theory = _predicted_threshold_times(history, i, kind, level)
+                theory = tc.predicted_threshold_times(history, i, kind, level)
                 if theory is not None:
                     label, predicted = theory
                     order = np.argsort(pi)
@@ -133,14 +102,13 @@ def deep_linear_learning_times(history, path: str) -> None:
     lows, highs = [], []
     for n, i in enumerate(members):
         pi, t = tc.class_probs(history, i), tc.times(history, i)
-        scale = tc.member_config(history, i)["model"]["init_scale"]
         color = f"C{n % 10}"
         predicted, measured = tc.learning_times(history, i)
         error = tc.learning_time_error(history, i)
         axes[1].scatter(predicted, measured, s=12, color=color, label=f"{history.label(i)}: max rel. err {error:.3f}")
         lows.append(np.nanmin([predicted.min(), np.nanmin(measured)]))
         highs.append(np.nanmax([predicted.max(), np.nanmax(measured)]))
-        curve = deep_linear.per_class_error(pi, t, scale)
+        curve = tc.prediction(history, i).per_class_loss  # the aligned sigmoids (a reference for a random init)
         for k, style in ((0, "-"), (pi.size - 1, ":")):
             axes[0].plot(t, history.records["per_class_loss"][i][:, k], color=color, ls=style, lw=1.5,
                          label=f"{history.label(i)} class {k} (π={pi[k]:.3f})")

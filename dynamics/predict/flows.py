@@ -189,6 +189,41 @@ def crossing_times(times_L, values_LxC, threshold: float, stays: bool = False) -
     return out
 
 
+def threshold_kind(history, i: int) -> str:
+    """What member i's time to threshold measures: 'excess' |ℓ_k + log π_k| for the unigram model
+    (its loss tends to −log π_k, not 0), else 'loss' ℓ_k."""
+    return "excess" if member_config(history, i)["model"]["name"] == "unigram" else "loss"
+
+
+def threshold_times(history, i: int, kind: str, level: float) -> np.ndarray:
+    """Measured times [C] (t = η·step) after which member i's loss (kind 'loss') or |excess| (kind
+    'excess') stays ≤ `level`: the last crossing, so that GD's oscillations at large step sizes do
+    not count an early dip (NaN if it never does)."""
+    values = np.asarray(history.records["per_class_loss"][i], np.float64)
+    if kind == "excess":
+        values = np.abs(values + np.log(class_probs(history, i))[None, :])
+    return crossing_times(times(history, i), values, level, stays=True)
+
+
+def predicted_threshold_times(history, i: int, kind: str, level: float) -> Optional[tuple]:
+    """(label, times [C]) at which the flow of member i's optimizer reaches `level`
+    (theory.softmax_flow.time_to_loss): the unigram flow for kind 'excess', else the orthogonal
+    model's, labelled a reference when member i is not the orthogonal model. None for an optimizer
+    without a flow (or the normalised one), and for 'excess' without a unigram prediction."""
+    flow = FLOWS.get(member_config(history, i)["optimizer"]["name"])
+    if flow is None or flow == "normalized":
+        return None
+    pi = class_probs(history, i)
+    predicted = prediction(history, i)
+    if kind == "excess":
+        if predicted is None:
+            return None
+        return f"{flow} flow", softmax_flow.time_to_loss(pi, level, flow, "unigram")
+    reference = predicted is None or not predicted.name.startswith("orthogonal")
+    label = f"orthogonal-model {flow} flow" + (" (reference)" if reference else "")
+    return label, softmax_flow.time_to_loss(pi, level, flow, "orthogonal")
+
+
 def loglog_slope(class_probs_C, times_C) -> float:
     """Least-squares slope of log t_k against log π_k over the classes with 0 < t_k < ∞ (NaN if < 2)."""
     pi, t = np.asarray(class_probs_C, np.float64), np.asarray(times_C, np.float64)
