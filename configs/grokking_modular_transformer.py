@@ -20,7 +20,7 @@ def get_config():
     c.data = ml_collections.ConfigDict()
     c.data.name = "modular_arithmetic"  # all pairs (a, b) of Z_p, label a ∘ b mod p
     c.data.p = 31  # the modulus (a prime; Nanda et al. use 113)
-    c.data.operation = "add"  # add | subtract | multiply | divide | quadratic (a² + ab + b²)
+    c.data.operation = "add"  # add | subtract | multiply | divide | quadratic (a² + ab + b²: no Fourier metrics)
     c.data.train_fraction = 0.5  # fraction of the p² pairs used for training; the rest is the test set
     c.data.zipf_exponent = 0.0  # 0: a uniformly random split; s > 0: Zipfian training set over the output
     c.data.seed = 0  # the split's own seed
@@ -55,7 +55,7 @@ def get_config():
     c.train.num_log_points = 80  # log-spaced records (fit and generalisation steps are read off them)
     c.train.log_spacing = "log"  # log | linear
     c.train.per_class_grad_norm = False  # per-class gradient norms (not needed here)
-    c.train.extra_metrics = ("key_frequencies",)  # key_frequency_fraction and the embedding's spectrum
+    c.train.extra_metrics = ("key_frequencies", "progress_measures")  # embedding spectrum; Nanda et al.'s measures
     c.train.checkpoint_keep = 2  # checkpoints kept in DIR/checkpoints (one saved per chunk; resume by relaunching)
 
     c.select = ml_collections.ConfigDict()
