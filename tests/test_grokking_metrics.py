@@ -11,8 +11,8 @@ from dynamics.data import build_dataset
 from dynamics.data.grokking import GROUP_OPERATIONS, cyclic_group_coordinates, operation_table, primitive_root
 from dynamics.errors import ConfigError
 from dynamics.metrics.grokking import (KEY_NEURON_SHARE, NEURON_EXPLAINED, embedding_spectrum, key_frequencies,
-                                       key_frequency_logits, key_frequency_set, modular_group, neuron_activations,
-                                       neuron_frequency_explained, progress_measures)
+                                       key_frequency_logits, key_frequency_set, logit_frequency_share, modular_group,
+                                       neuron_activations, neuron_frequency_explained, progress_measures)
 from dynamics.models import build_model
 
 MLP = dict(name="embed_mlp", init_scale=1.0, embed_dim=8, hidden_dim=16, combine="concat")
@@ -92,6 +92,8 @@ def test_restricted_and_excluded_loss_on_logits_made_of_two_frequencies(operatio
     assert loss(restricted) == pytest.approx(loss(logits), rel=1e-5)      # 0.0035 here
     np.testing.assert_allclose(np.asarray(excluded), 0.0, atol=2e-5)
     assert loss(excluded) == pytest.approx(np.log(p), rel=1e-5)
+    share = np.asarray(jax.jit(logit_frequency_share, static_argnums=1)(logits, sign))
+    np.testing.assert_allclose(share, np.isin(np.arange(n // 2 + 1), [w1, w2]) * 0.5, atol=1e-5)
     other = np.isin(np.arange(n // 2 + 1), [1, 3])                      # the wrong frequencies keep nothing
     restricted, excluded = split(logits, other, sign)
     assert loss(restricted) == pytest.approx(np.log(p), rel=1e-5)
@@ -155,6 +157,7 @@ def test_progress_measures_at_initialisation(operation, model_config):
     n = p if operation == "add" else p - 1
     assert out["key_frequencies"].shape == out["neuron_frequency_share"].shape == (n // 2 + 1,)
     assert float(out["num_key_frequencies"]) == 0.0 and float(out["neuron_frequency_share"][0]) == 1.0
+    assert 0.0 < float(out["logit_frequency_share"].sum()) < 1.0                # the rest: other 2D terms
     x = np.concatenate([data.x, data.x_test])
     y = np.concatenate([data.y, data.y_test])
     train = np.arange(len(x)) < len(data.x)

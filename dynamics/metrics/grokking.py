@@ -113,21 +113,38 @@ def key_frequency_set(explained_WxH):
     return share, key
 
 
+def _diagonal(n: int, sign: int) -> np.ndarray:
+    """[n, n] bool: the 2D DFT indices (k, sign k) of Z_n x Z_n, the waves in i + sign j."""
+    k = np.arange(n)
+    diagonal = np.zeros((n, n), bool)
+    diagonal[k, (sign * k) % n] = True
+    return diagonal
+
+
 def key_frequency_logits(logits_NxNxC, key, sign: int):
     """The logits' components along cos(w(i + sign j)) and sin(w(i + sign j)) of the group grid,
     w in the key set (key [n//2 + 1] bool), per output; and the constant (the mean over inputs).
     Returns (those components plus the constant: Nanda et al.'s restricted logits,
              the logits less the key components: their excluded logits)."""
     n = logits_NxNxC.shape[0]
-    k = np.arange(n)
-    diagonal = np.zeros((n, n), bool)
-    diagonal[k, (sign * k) % n] = True                                       # (k, sign k): waves in i + sign j
-    in_key = jnp.asarray(diagonal) & key[fold_frequency(n)][:, None]         # key[0] is False: no constant
+    in_key = jnp.asarray(_diagonal(n, sign)) & key[fold_frequency(n)][:, None]   # key[0] is False: no constant
     constant = jnp.zeros((n, n), bool).at[0, 0].set(True)
     coeffs = jnp.fft.fft2(logits_NxNxC, axes=(0, 1))
     back = lambda mask: jnp.real(jnp.fft.ifft2(coeffs * mask[..., None], axes=(0, 1)))
     key_part = back(in_key)
     return key_part + back(constant), logits_NxNxC - key_part
+
+
+def logit_frequency_share(logits_NxNxC, sign: int):
+    """Share of the logits' variance over the group grid (summed over outputs) in the directions
+    cos/sin(w(i + sign j)) of each frequency w: [n//2 + 1], entry 0 zero. Summed over any set of
+    frequencies, e.g. the final model's key set after the run, it shows how much of the logits that
+    set carries at each step (the restricted loss of that set needs the logits themselves)."""
+    n = logits_NxNxC.shape[0]
+    power = jnp.sum(jnp.abs(jnp.fft.fft2(logits_NxNxC, axes=(0, 1))) ** 2, axis=-1).at[0, 0].set(0.0)
+    fold = np.broadcast_to(fold_frequency(n)[:, None], (n, n))
+    on_diagonal = jnp.zeros(n // 2 + 1).at[fold[_diagonal(n, sign)]].add(power[_diagonal(n, sign)])
+    return on_diagonal.at[0].set(0.0) / jnp.maximum(jnp.sum(power), 1e-30)
 
 
 def group_grid_tokens(n: int, residue_of: np.ndarray, p: int) -> np.ndarray:
@@ -163,8 +180,10 @@ def progress_measures(model, params, data, config):
       num_key_frequencies: the frequencies dominant for >= KEY_NEURON_SHARE of the neurons;
     restricted_loss: the loss on all pairs of the logits restricted to the key frequencies'
       cos/sin(w(i + sign j)) components and the constant;
-    excluded_loss: the training loss of the logits with those components removed.
-    The key set is the current model's at each logged step (the paper takes the final model's).
+    excluded_loss: the training loss of the logits with those components removed;
+    logit_frequency_share [n//2 + 1]: each frequency's share of the logits (see logit_frequency_share).
+    The key set is the current model's at each logged step: the paper takes the final model's, which
+    a single jitted pass does not know yet; logit_frequency_share lets the final set be applied after.
     For × and ÷ the grid leaves out the pairs with a 0 (outside the group).
     """
     n, _, sign, residue_of = modular_group(config, "progress_measures")
@@ -178,7 +197,8 @@ def progress_measures(model, params, data, config):
     labels, train = label_of[tokens[:, 0], tokens[:, 1]], is_train[tokens[:, 0], tokens[:, 1]]
     explained = neuron_frequency_explained(neuron_activations(config["model"], params, tokens, p).reshape(n, n, -1))
     share, key = key_frequency_set(explained)
-    restricted, excluded = key_frequency_logits(model.apply(params, tokens).reshape(n, n, -1), key, sign)
+    logits = model.apply(params, tokens).reshape(n, n, -1)
+    restricted, excluded = key_frequency_logits(logits, key, sign)
     sample_loss = losses.LOSSES[config["loss"]["name"]]
     excluded_per_pair = sample_loss(excluded.reshape(n * n, -1), labels)
     num_train = jnp.sum(train)
@@ -186,6 +206,7 @@ def progress_measures(model, params, data, config):
         "neuron_frequency_share": share,
         "key_frequencies": key.astype(jnp.float32),
         "num_key_frequencies": jnp.sum(key).astype(jnp.float32),
+        "logit_frequency_share": logit_frequency_share(logits, sign),
         "restricted_loss": jnp.mean(sample_loss(restricted.reshape(n * n, -1), labels)),
         "excluded_loss": jnp.where(num_train > 0, jnp.sum(excluded_per_pair * train) / jnp.maximum(num_train, 1),
                                    jnp.nan),

@@ -40,9 +40,10 @@ def _mark_grokking(ax, history, i, color):
 def grokking_modular(history, path: str) -> None:
     """Power et al. 2022, fig. 1 and Nanda et al. 2023, figs. 7-8: train (thin) and test (thick)
     accuracy on a log-step axis with the fit / generalisation steps dotted; the total weight norm;
-    the key-frequency fraction; the embedding's Fourier spectrum at four moments, the final key
-    frequencies (neurons' dominant ones) circled; and, if recorded, Nanda et al.'s progress measures
-    (member 0): train, test, restricted and excluded loss."""
+    the key-frequency fraction (and, dashed, the logits' share in the final key set's waves); the
+    embedding's Fourier spectrum at four moments, the final key frequencies (neurons' dominant ones)
+    circled; and, if recorded, Nanda et al.'s progress measures (member 0): train, test, restricted
+    and excluded loss."""
     members = representatives(history)
     steps, shown = history.step, history.step > 0
     colors = _member_colors(len(members))
@@ -58,9 +59,15 @@ def grokking_modular(history, path: str) -> None:
         axes[1].plot(steps[shown], history.records["param_norm"][i][shown], color=color, label=label)
         if "key_frequency_fraction" in history.records:
             axes[2].plot(steps[shown], history.records["key_frequency_fraction"][i][shown], color=color, label=label)
+        if measures:                                                        # the paper's view: the final key set
+            final_key = history.records["key_frequencies"][i][-1] > 0
+            share = history.records["logit_frequency_share"][i][:, final_key].sum(1)
+            axes[2].plot(steps[shown], share[shown], color=color, ls="--", label=f"{label}: logits, final key set")
     axes[0].set_ylabel("accuracy")
     axes[1].set_ylabel("total weight norm ||θ||")
-    axes[2].set_ylabel(f"key-frequency fraction (top {NUM_KEY_FREQUENCIES})")
+    axes[2].set_ylabel(f"embedding: top-{NUM_KEY_FREQUENCIES} share" + ("; logits (--)" if measures else ""))
+    if measures:
+        axes[2].legend(fontsize=6)
     for ax in axes[:3]:
         ax.set_xscale("log")
         ax.set_xlabel("step")
