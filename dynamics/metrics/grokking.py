@@ -91,7 +91,7 @@ def neuron_frequency_masks(n: int) -> np.ndarray:
 
 def neuron_frequency_explained(activations_NxNxH):
     """Share of each neuron's variance over the group grid (i, j) explained by each frequency w:
-    [n//2, H] (Nanda et al. 2023, Sec. 4.2 / their notebook: centred activations, 2D Fourier basis)."""
+    [n//2, H] (Nanda et al. 2023, Sec. 4 and their notebook: centred activations, 2D Fourier basis)."""
     n = activations_NxNxH.shape[0]
     centred = activations_NxNxH - jnp.mean(activations_NxNxH, axis=(0, 1))
     power = jnp.abs(jnp.fft.fft2(centred, axes=(0, 1))) ** 2                # [n, n, H]
@@ -173,7 +173,8 @@ def neuron_activations(model_config: dict, params, tokens, num_classes: int):
 
 
 def progress_measures(model, params, data, config):
-    """Nanda et al. 2023 (Sec. 5.1) progress measures on the group grid of all pairs (i, j):
+    """Nanda et al. 2023's progress measures (Sec. 5; details as in their notebook) on the group grid
+    of all pairs (i, j):
 
     neuron_frequency_share [n//2 + 1]: share of the neurons whose dominant frequency is w and explains
       >= NEURON_EXPLAINED of them (entry 0: the rest); key_frequencies [n//2 + 1] (0/1) and
@@ -189,9 +190,8 @@ def progress_measures(model, params, data, config):
     n, _, sign, residue_of = modular_group(config, "progress_measures")
     p = data.class_counts.shape[-1]
     tokens = group_grid_tokens(n, residue_of, p)
-    label_of = jnp.zeros((p, p), jnp.int32)
     is_train = jnp.zeros((p, p), bool).at[data.x[:, 0], data.x[:, 1]].set(True)
-    label_of = label_of.at[data.x[:, 0], data.x[:, 1]].set(data.y)
+    label_of = jnp.zeros((p, p), jnp.int32).at[data.x[:, 0], data.x[:, 1]].set(data.y)
     if data.x_test is not None:
         label_of = label_of.at[data.x_test[:, 0], data.x_test[:, 1]].set(data.y_test)
     labels, train = label_of[tokens[:, 0], tokens[:, 1]], is_train[tokens[:, 0], tokens[:, 1]]
