@@ -135,7 +135,8 @@ def test_token_models_and_key_frequency_metric():
         params = jax.jit(model.init)(jax.random.PRNGKey(0))               # jitted: eager flax is slow
         assert params["embed"]["embedding"].shape == (14, 8)              # p numbers and '='
         assert jax.jit(model.apply)(params, data.x).shape == (len(data.x), 13)
-        out = jax.jit(lambda params: key_frequencies(model, params, data, {}))(params)
+        config = {"data": dict(name="modular_arithmetic", p=13, operation="add")}
+        out = jax.jit(lambda params: key_frequencies(model, params, data, config))(params)
         assert out["embedding_spectrum"].shape == (7,)
         np.testing.assert_allclose(out["embedding_spectrum"].sum(), 1.0, rtol=1e-5)
     with pytest.raises(ConfigError, match="integer token ids"):

@@ -68,3 +68,13 @@ def test_bad_sweeps_exit_2_and_write_nothing(tmp_path, body, message):
     lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr
     assert not workdir.exists()
+
+
+def test_a_data_setting_that_is_not_a_number_splits_groups():
+    """Members whose data differ only in numbers (a seed) share a program; a different operation, read by
+    metrics while tracing, must not reuse the first member's config."""
+    base = {"seed": 0, "data": {"name": "modular_arithmetic", "operation": "add", "seed": 0, "p": 7},
+            "optimizer": {"learning_rate": 0.1}}
+    add, multiply, reseeded = (sweep.group_key(c, "shapes") for c in sweep.member_configs(
+        base, [{"data.operation": "add"}, {"data.operation": "multiply"}, {"data.seed": 1}]))
+    assert add == reseeded and add != multiply

@@ -36,6 +36,35 @@ def apply_operation(operation: str, a, b, p: int):
     return (a * a + a * b + b * b) % p
 
 
+def primitive_root(p: int) -> int:
+    """The smallest generator g of the multiplicative group Z_p^* (p prime): g^((p-1)/q) != 1 for
+    every prime q dividing p - 1."""
+    factors = [q for q in range(2, p) if (p - 1) % q == 0 and is_prime(q)]
+    return next(g for g in range(1, p) if all(pow(g, (p - 1) // q, p) != 1 for q in factors))
+
+
+GROUP_OPERATIONS = ("add", "subtract", "multiply", "divide")  # a ∘ b = a + s b in a cyclic group
+
+
+def cyclic_group_coordinates(p: int, operation: str):
+    """The operation as addition in a cyclic group Z_n: (n, coordinate [p], sign) with
+    a ∘ b = residue(coordinate[a] + sign * coordinate[b] mod n).
+
+    add / subtract: Z_p itself (coordinate[r] = r, sign ±1). multiply / divide: the nonzero
+    residues re-indexed by the discrete logarithm, r = g^coordinate[r] for the primitive root g, so
+    Z_p^* becomes Z_{p-1}; residue 0 lies outside the group (coordinate -1). 'quadratic'
+    (a² + ab + b²) is no group operation: ConfigError.
+    """
+    check_choice("group operation for a Fourier basis (data.operation; a² + ab + b² has none)", operation,
+                 GROUP_OPERATIONS)
+    sign = 1 if operation in ("add", "multiply") else -1
+    if operation in ("add", "subtract"):
+        return p, np.arange(p, dtype=np.int64), sign
+    g, coordinate = primitive_root(p), np.full(p, -1, np.int64)
+    coordinate[[pow(g, i, p) for i in range(p - 1)]] = np.arange(p - 1)
+    return p - 1, coordinate, sign
+
+
 def operation_table(p: int, operation: str):
     """Every valid pair: a [P], b [P], a ∘ b mod p [P]; division leaves out b = 0."""
     a, b = (g.ravel() for g in np.meshgrid(np.arange(p), np.arange(p), indexing="ij"))

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 from dynamics import losses
 from dynamics.metrics.collapse import neural_collapse
 from dynamics.metrics.competition import class_gradient_gram, sgd_gradient_cosine
-from dynamics.metrics.grokking import flipped_label_accuracy, key_frequencies
+from dynamics.metrics.grokking import flipped_label_accuracy, key_frequencies, progress_measures
 from dynamics.metrics.hessian import per_class_hessian
 
 
@@ -89,6 +89,7 @@ def evaluate(model, config, params, data, extra_metrics=None):
 EXTRA_METRICS = {
     "neural_collapse": neural_collapse,
     "key_frequencies": key_frequencies,
+    "progress_measures": progress_measures,
     "flipped_label_accuracy": flipped_label_accuracy,
     "per_class_hessian": per_class_hessian,
     "class_gradient_gram": class_gradient_gram,

@@ -38,13 +38,17 @@ def _mark_grokking(ax, history, i, color):
 
 
 def grokking_modular(history, path: str) -> None:
-    """Power et al. 2022, fig. 1 and Nanda et al. 2023, fig. 7: train (thin) and test (thick)
+    """Power et al. 2022, fig. 1 and Nanda et al. 2023, figs. 7-8: train (thin) and test (thick)
     accuracy on a log-step axis with the fit / generalisation steps dotted; the total weight norm;
-    the key-frequency fraction; and the embedding's Fourier spectrum at four moments (member 0)."""
+    the key-frequency fraction (and, dashed, the logits' share in the final key set's waves); the
+    embedding's Fourier spectrum at four moments, the final key frequencies (neurons' dominant ones)
+    circled; and, if recorded, Nanda et al.'s progress measures (member 0): train, test, restricted
+    and excluded loss."""
     members = representatives(history)
     steps, shown = history.step, history.step > 0
     colors = _member_colors(len(members))
-    fig, axes = plt.subplots(1, 4, figsize=(14.0, 3.2))
+    measures = "restricted_loss" in history.records
+    fig, axes = plt.subplots(1, 5 if measures else 4, figsize=(17.5 if measures else 14.0, 3.2))
     data = history.config["data"]
     for color, i in zip(colors, members):
         label = history.label(i) if history.members[i] else f"p={data.get('p')} {data.get('operation')}"
@@ -55,9 +59,15 @@ def grokking_modular(history, path: str) -> None:
         axes[1].plot(steps[shown], history.records["param_norm"][i][shown], color=color, label=label)
         if "key_frequency_fraction" in history.records:
             axes[2].plot(steps[shown], history.records["key_frequency_fraction"][i][shown], color=color, label=label)
+        if measures:                                                        # the paper's view: the final key set
+            final_key = history.records["key_frequencies"][i][-1] > 0
+            share = history.records["logit_frequency_share"][i][:, final_key].sum(1)
+            axes[2].plot(steps[shown], share[shown], color=color, ls="--", label=f"{label}: logits, final key set")
     axes[0].set_ylabel("accuracy")
     axes[1].set_ylabel("total weight norm ||θ||")
-    axes[2].set_ylabel(f"key-frequency fraction (top {NUM_KEY_FREQUENCIES})")
+    axes[2].set_ylabel(f"embedding: top-{NUM_KEY_FREQUENCIES} share" + ("; logits (--)" if measures else ""))
+    if measures:
+        axes[2].legend(fontsize=6)
     for ax in axes[:3]:
         ax.set_xscale("log")
         ax.set_xlabel("step")
@@ -73,11 +83,29 @@ def grokking_modular(history, path: str) -> None:
                 idx = int(np.searchsorted(steps, step))
                 axes[3].plot(np.arange(spectrum.shape[1]), spectrum[idx], color=str(shade), marker=".", ms=3,
                              lw=0.8, label=f"{name} (step {int(steps[idx])})")
-        axes[3].set_xlabel("frequency w of Z_p")
+        if "key_frequencies" in history.records:
+            key = np.flatnonzero(history.records["key_frequencies"][i][-1])
+            axes[3].scatter(key, spectrum[-1][key], s=40, facecolors="none", edgecolors="tab:red", zorder=3,
+                            label=f"key frequencies (end): {', '.join(map(str, key))}")
+        multiplicative = data.get("operation") in ("multiply", "divide")
+        axes[3].set_xlabel("frequency w of Z_(p-1) (discrete log)" if multiplicative else "frequency w of Z_p")
         axes[3].set_ylabel("share of ||E||²")
+        axes[3].set_ylim(0.0, 1.6 * np.nanmax(spectrum))                   # room for the legend
         axes[3].legend(fontsize=6)
         axes[3].set_title(f"token embedding spectrum ({label if len(members) == 1 else history.label(i)})",
                           fontsize=8)
+    if measures:
+        i, rec = members[0], history.records
+        for name, color, text in (("mean_loss", "tab:blue", "train"), ("test_mean_loss", "tab:orange", "test"),
+                                  ("restricted_loss", "tab:green", "restricted (key frequencies only)"),
+                                  ("excluded_loss", "tab:red", "excluded (train, key frequencies removed)")):
+            axes[4].plot(steps[shown], rec[name][i][shown], color=color, label=text)
+        axes[4].set_xscale("log")
+        axes[4].set_yscale("log")
+        axes[4].set_xlabel("step")
+        axes[4].set_ylabel("loss")
+        axes[4].legend(fontsize=6)
+        axes[4].set_title("Nanda et al. progress measures (key set of each step)", fontsize=8)
     fig.suptitle("modular arithmetic: fit, then generalise (train thin, test thick)", fontsize=9)
     _save(fig, path)
 
