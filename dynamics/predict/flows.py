@@ -103,6 +103,8 @@ def prediction(history, i: int) -> Optional[Prediction]:
     pi, t = class_probs(history, i), times(history, i)
     model, opt = config["model"], config["optimizer"]
     none_excluded = np.zeros(t.shape, bool)
+    if model["name"] == "unigram" and not np.all(pi > 0):
+        return None  # a class with no sample: the unigram flow's optimum log π_k does not exist
     if model["name"] == "unigram":
         flow = FLOWS[opt["name"]]
         excluded = none_excluded
