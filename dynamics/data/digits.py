@@ -112,7 +112,8 @@ def digits_barcoded(construction: str, barcode_bits: int, barcode_samples: int, 
     x_test, y_test = None, None
     if test_fraction > 0:
         if min(len(a) for a in test) == 0:
-            raise ConfigError(f"data.test_fraction={test_fraction} holds out no image of some digit; use 0 or >= 0.003")
+            raise ConfigError(f"data.test_fraction={test_fraction} holds out no image of some digit; "
+                              "use 0 or >= 0.003")
         x_test, y_test = _stack(test + [stamped(s, c, 1) for c in codes for s in sources(test)])
     x, x_test = standardize(x, x_test)
     counts = np.array([len(a) for a in train + rare_train], dtype=np.int64)
