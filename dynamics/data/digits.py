@@ -76,7 +76,9 @@ def digits_barcoded(construction: str, barcode_bits: int, barcode_samples: int, 
     A barcode is one of the 2^bits - 1 nonzero `barcode_bits`-bit codes written into the left column
     of the image (row i holds bit i; a set bit takes the images' maximum, 1), a column that is
     blank in 1770 of the 1797 digits and is cleared in all of them, as MNIST's top row, which holds
-    the paper's 10-bit barcodes, is blank. The rare classes:
+    the paper's 10-bit barcodes, is blank. (The paper's `itertools.product` also yields the all-zero
+    code, whose classes are unmarked copies of digit images under a second label; it is left out.)
+    The rare classes:
     - "paper": one class per (barcode, digit) pair, 10 (2^bits - 1) classes; each holds
       `barcode_samples` images drawn with replacement from the training images of its digit only,
       stamped with its barcode, so a model must read both the barcode and the digit;
