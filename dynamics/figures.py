@@ -41,7 +41,7 @@ SMALL_OVERRIDES = {
     "heavy_tail_linear_centered": _SMALL_STEP_ZIPF,
     "heavy_tail_hessian": _SMALL_STEP_ZIPF,
     "heavy_tail_reweighting": _SMALL_STEP_ZIPF,
-    "heavy_tail_cnn": {"data.barcode_classes": 20},
+    "heavy_tail_cnn": {"data.barcode_bits": 2},
     "heavy_tail_transformer": {"data.vocab_size": 100, "data.seq_len": 16, "data.num_sequences": 8,
                                "model.width": 16, "model.depth": 1, "optimizer.warmup_steps": 5},
     "collapse_digits_lt": {"model.hidden": (16, 16)},
