@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import jax
 import numpy as np
 import pytest
 
@@ -165,6 +166,23 @@ def test_lr_selection_is_the_same_on_one_and_four_devices_and_across_init_seeds(
     assert any(note.startswith("unstable") for note in runs[1]["selections"][0])  # the test has chaotic members
 
 
+def test_head_only_training_leaves_the_hidden_layers_at_their_init(tiny_config):
+    """model.trainable='head' (Kunstner et al. 2024's last-layer runs): the optimizer moves the head only."""
+    tiny_config["model"] = dict(name="mlp", hidden=(8,), use_bias=True, init="pytorch_uniform", trainable="head",
+                                init_scale=1.0)
+    steps = {}
+    for trainable in ("head", "all"):
+        tiny_config["model"]["trainable"] = trainable
+        configs, (group,) = train.plan(tiny_config, [{"optimizer.name": "adam", "optimizer.learning_rate": 0.01}])
+        numbers = {k: v[0] for k, v in group.numbers.items()}
+        first = state = train.init_state(group.setup, numbers, group.data)
+        for step in range(3):
+            state = train.train_step(group.setup, numbers, group.data, state, step)
+        steps[trainable] = jax.tree.map(lambda a, b: float(np.abs(a - b).max()), state.params, first.params)
+    assert steps["head"]["dense_0"] == {"kernel": 0.0, "bias": 0.0}
+    assert min(steps["head"]["head"].values()) > 0 and min(steps["all"]["dense_0"].values()) > 0
+
+
 def test_history_round_trip_and_tidy_table(tiny_config, tmp_path):
     result = train.run(tiny_config, lr_sweep("gd", [0.5, 1.0]), **QUIET)
     result.save(str(tmp_path))
@@ -181,26 +199,34 @@ def test_history_round_trip_and_tidy_table(tiny_config, tmp_path):
     assert row.class_count == result.class_counts[1, 4]
 
 
+@pytest.mark.slow
 def test_kunstner_gd_leaves_rare_classes_behind(tiny_config):
     """Kunstner et al. 2024: on heavy-tailed classes GD makes slow progress on low-frequency classes
-    while Adam and sign descent do not. Step-Zipf with m=6 (63 classes, rarest has 2 samples), d=48 < n=384,
-    300 full-batch steps, each optimizer at its best learning rate from a grid. Measured rare/frequent
-    loss ratios: GD 0.94, Adam 0.026, sign 0.021 (factors 36 and 45); we require a factor of 10.
+    while Adam and sign descent do not. Step-Zipf with m=6 (63 classes, rarest has 2 samples), d=48 < n=384
+    (small and fast; configs/heavy_tail_linear.py runs the paper's d > n), PyTorch's init, 300 full-batch
+    steps, each optimizer at its best learning rate from a grid, selected jointly over init seeds 0, 1, 2.
+    Measured rare/frequent final loss ratios (seeds 0, 1, 2): GD (lr 1; lr 3 is unstable for seeds 1
+    and 2) 1.80, 1.79, 1.79; Adam (lr 0.1) 0.027, 0.024, 0.026; sign (lr 0.01) 0.017, 0.022, 0.017: the smallest GD/Adam and GD/sign factors are
+    65 and 80; we require 30 (about half the measured).
     """
     config = dict(tiny_config)
     config["data"] = dict(config["data"], num_classes=63, num_samples=384, input_dim=48)
-    config["train"] = dict(config["train"], num_steps=300, chunk_steps=301, num_log_points=6,
+    config["model"] = dict(config["model"], init="pytorch_uniform", init_scale=1.0)
+    config["train"] = dict(config["train"], num_steps=300, chunk_steps=301, num_log_points=24,
                            per_class_grad_norm=False)
     members = sweep.chain(lr_sweep("gd", [0.3, 1.0, 3.0, 10.0]), lr_sweep("adam", [0.01, 0.03, 0.1, 0.3]),
                           lr_sweep("sign", [0.001, 0.003, 0.01, 0.03]))
-    result = history_lib.select_best_lr(train.run(config, members, **QUIET), "loss")
+    seeds = [0, 1, 2]
+    result = history_lib.select_best_lr(train.run(config, sweep.product(members, sweep.axis("seed", seeds)),
+                                                  **QUIET), "loss")
     counts = result.class_counts[0]
     ratio = {}
     for i in np.flatnonzero(result.selected):
         final = result.records["per_class_loss"][i, -1]
-        ratio[result.members[i]["optimizer.name"]] = final[counts == counts.min()].mean() / final[counts == counts.max()].mean()
-    assert ratio["gd"] >= 10 * ratio["adam"], ratio
-    assert ratio["gd"] >= 10 * ratio["sign"], ratio
+        ratio.setdefault(result.members[i]["optimizer.name"], []).append(
+            final[counts == counts.min()].mean() / final[counts == counts.max()].mean())
+    assert min(ratio["gd"]) >= 30 * max(ratio["adam"]), ratio
+    assert min(ratio["gd"]) >= 30 * max(ratio["sign"]), ratio
 
 
 def test_francazi_gd_raises_minority_loss_while_per_class_normalisation_does_not(tiny_config):
