@@ -176,6 +176,9 @@ def test_head_only_training_leaves_the_hidden_layers_at_their_init(tiny_config):
         configs, (group,) = train.plan(tiny_config, [{"optimizer.name": "adam", "optimizer.learning_rate": 0.01}])
         numbers = {k: v[0] for k, v in group.numbers.items()}
         first = state = train.init_state(group.setup, numbers, group.data)
+        bound = 1 / np.sqrt(16)  # PyTorch's nn.Linear: U[-1/sqrt(fan_in), 1/sqrt(fan_in)], fan_in = d = 16
+        assert 0.8 * bound < np.abs(first.params["dense_0"]["kernel"]).max() <= bound
+        assert np.abs(first.params["dense_0"]["bias"]).max() <= bound
         for step in range(3):
             state = train.train_step(group.setup, numbers, group.data, state, step)
         steps[trainable] = jax.tree.map(lambda a, b: float(np.abs(a - b).max()), state.params, first.params)
