@@ -135,7 +135,7 @@ class History:
 
 RISE_LIMIT = 0.05  # a rise of the metric above its earlier minimum by this fraction of its initial value: unstable
 TAIL = 0.2  # the score is the worst value over the logged steps in this last fraction of training
-TIE = 0.01  # scores within this fraction of the initial value of the best score tie: the smallest lr wins
+TIE = 0.001  # scores within this fraction of the initial value of the best score tie: the smallest lr wins
 
 
 def select_best_lr(history: History, metric: str) -> History:
@@ -152,7 +152,7 @@ def select_best_lr(history: History, metric: str) -> History:
        full-batch run decreases its loss; an oscillating one rises by a large multiple of that.
     3. score: the worst (largest) metric over the logged steps in the last TAIL (fifth) of training and
        over seeds; the lowest score wins. A maximum over steps and seeds cannot be won by one lucky point.
-       Scores within TIE (1%) of the initial value of the best tie, and the smallest of their learning
+       Scores within TIE (0.1%) of the initial value of the best tie, and the smallest of their learning
        rates wins: two runs that both fitted (loss 1e-6 vs 1e-9) differ only by rounding.
     If every learning rate is out, the least bad is kept (unstable before diverged, then by score) and
     its `selection` says so.

@@ -116,6 +116,17 @@ def test_four_device_sharding_equals_one_device(tiny_config, tmp_path):
         np.testing.assert_allclose(outputs[4][name], outputs[1][name], rtol=1e-6, atol=1e-7)
 
 
+def test_selection_takes_the_smaller_lr_when_scores_tie_within_rounding():
+    """Two runs that both fitted (tail losses 1e-6 and 1e-9) tie: the smaller learning rate wins."""
+    loss = np.array([[2.0, 1.0, 1e-6, 1e-6], [2.0, 0.5, 1e-9, 1e-9]])
+    history = history_lib.History(config={}, members=[{history_lib.LR_KEY: lr} for lr in (1.0, 3.0)],
+                                  step=np.array([0, 10, 90, 100]), records={"loss": loss}, class_counts=np.ones((2, 2)),
+                                  diverged_step=np.full(2, -1), selected=np.ones(2, bool))
+    result = history_lib.select_best_lr(history, "loss")
+    assert list(result.selected) == [True, False]
+    assert result.selection[1] == "ties with lr=1.0 (1e-09 vs 1e-06): the smaller lr wins"
+
+
 SELECTION_SCRIPT = """
 import sys, dataclasses, json
 import numpy as np
