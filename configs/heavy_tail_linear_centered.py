@@ -16,7 +16,12 @@ import os
 _spec = importlib.util.spec_from_file_location("heavy_tail_linear", os.path.join(os.path.dirname(__file__), "heavy_tail_linear.py"))
 _base = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_base)
-get_sweep = _base.get_sweep
+
+
+def get_sweep():
+    """heavy_tail_linear's sweep, with GD also at lr 0.3 and 1: without the shared mean the largest stable GD
+    step size is larger (at lr 0.1, the top of the base grid, GD is still stable here)."""
+    return _base.get_sweep() + [{"optimizer.name": "gd", "optimizer.learning_rate": lr} for lr in (0.3, 1.0)]
 
 
 def get_config(size: str = "cpu"):
