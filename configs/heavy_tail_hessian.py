@@ -7,8 +7,8 @@ inputs U[0, 1]^d with d = (m+1) 2^m > n = m 2^m, PyTorch's nn.Linear init) at m 
 d = 1024) instead of their m = 11, to keep this figure cheap.
 
 Run:     python -m dynamics.main --config=configs/heavy_tail_hessian.py --workdir=/tmp/heavy_tail_hessian
-Runtime: about 1 min of CPU time on a 2-core CPU (GD and Adam x 4 learning rates, 300 full-batch
-         steps at m = 7: a tenth of the cost per step of heavy_tail_linear's m = 8); not measured here.
+Runtime: 25 s of CPU time on a 2-core CPU (GD x 3 and Adam x 4 learning rates, 300 full-batch steps at
+         m = 7); measured 73 s wall-clock while the machine was shared (load average ~7).
 """
 import ml_collections
 
@@ -59,7 +59,7 @@ def get_config():
     c.train.num_steps = 300  # full-batch steps (the paper: 1000 epochs)
     c.train.batch_size = 0  # 0: full batch; >0: SGD minibatches of that size
     c.train.chunk_steps = 100  # steps per compiled scan (one progress line each)
-    c.train.num_log_points = 24  # records taken at this many steps
+    c.train.num_log_points = 60  # records taken at this many steps (8 in the second half: the selection's instability test)
     c.train.log_spacing = "log"  # log | linear
     c.train.per_class_grad_norm = False  # ||∇ℓ_k|| of each class's own loss (not needed here)
     c.train.extra_metrics = ("per_class_hessian",)  # per-class gradient / Hessian blocks of W
@@ -78,4 +78,7 @@ def get_sweep():
     def grid(name, rates):
         return sweep.product(sweep.axis("optimizer.name", [name]), sweep.axis("optimizer.learning_rate", rates))
 
-    return sweep.chain(grid("gd", [1e-2, 3e-2, 1e-1, 3e-1]), grid("adam", [1e-3, 3e-3, 1e-2, 3e-2]))
+    # Measured (seed 0): GD is stable up to lr 0.03; at 0.1 its loss rises by 6% of its initial value late in
+    # training, just over the selection's 5% limit, and at 0.3 by 66%. 0.1 is left out of the grid so that no
+    # member sits at the limit (its verdict could change with the rounding); Adam is best at 1e-2.
+    return sweep.chain(grid("gd", [3e-3, 1e-2, 3e-2]), grid("adam", [1e-3, 3e-3, 1e-2, 3e-2]))
