@@ -74,7 +74,7 @@ class History:
             row = {"member": i, **self.swept_values(i),
                    "status": "diverged" if self.diverged_step[i] >= 0 else "ok",
                    "diverged_step": int(self.diverged_step[i]), "selected": bool(self.selected[i]),
-                   "selection": self.selection[i] if self.selection else "no selection (select.rule=none)"}
+                   "selection": self.selection[i] if self.selection else ("selected" if self.selected[i] else "not selected")}
             for name, values in self.records.items():
                 if values.ndim == 2:
                     row[f"final_{name}"] = float(values[i, -1])
@@ -142,7 +142,9 @@ def select_best_lr(history: History, metric: str) -> History:
     """Per setting of the other swept values, keeps the learning rate with the lowest worst-case `metric`
     at the end of training among the stable ones; `selection` says for every member why (members.csv).
 
-    Kunstner et al. 2024 tune each optimizer's step size on the final training loss. At the largest stable
+    Kunstner et al. 2024 tune each optimizer's step size on the final training loss (their code counts a
+    diverged run, or one ending above 1.5x its initial loss, at its initial loss) and set aside by hand step
+    sizes "better at the end but unstable throughout" (balanced_x_perclass.py). At the largest stable
     step sizes, full-batch GD sits at the edge of stability: its loss oscillates chaotically, so its final
     value depends on float rounding (1 vs 4 devices picked different step sizes). The rule therefore judges a
     learning rate on what does not hinge on rounding:
