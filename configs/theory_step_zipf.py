@@ -44,6 +44,7 @@ def get_config():
     c.model = ml_collections.ConfigDict()
     c.model.name = "linear"  # linear softmax model
     c.model.use_bias = True  # logits = Wx + b
+    c.model.init = "lecun_normal"  # flax default (irrelevant at init_scale 0) | pytorch_uniform
     c.model.init_scale = 0.0  # starts from W = 0, b = 0
 
     c.loss = ml_collections.ConfigDict()

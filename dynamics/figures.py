@@ -36,10 +36,11 @@ SMALL_LOG_POINTS = 12
 # --small: per config, {dotted key: value} that shrink its data and model as well (set in the base
 # config and in every sweep member). A config without an entry only gets the generic shrinking.
 _SMALL_STEP_ZIPF = {"data.num_classes": 31, "data.num_samples": 320, "data.input_dim": 32}  # m = 5 groups
+_SMALL_PAPER_STEP_ZIPF = {"data.num_classes": 31, "data.num_samples": 160, "data.input_dim": 192}  # the paper's, m = 5
 SMALL_OVERRIDES = {
-    "heavy_tail_linear": _SMALL_STEP_ZIPF,
-    "heavy_tail_linear_centered": _SMALL_STEP_ZIPF,
-    "heavy_tail_hessian": _SMALL_STEP_ZIPF,
+    "heavy_tail_linear": _SMALL_PAPER_STEP_ZIPF,
+    "heavy_tail_linear_centered": _SMALL_PAPER_STEP_ZIPF,
+    "heavy_tail_hessian": _SMALL_PAPER_STEP_ZIPF,
     "heavy_tail_reweighting": _SMALL_STEP_ZIPF,
     "heavy_tail_cnn": {"data.barcode_bits": 2},
     "heavy_tail_transformer": {"data.vocab_size": 100, "data.seq_len": 16, "data.num_sequences": 8,

@@ -104,7 +104,7 @@ def test_hessian_block_formula_matches_jax_hessian():
     off jax.grad / jax.hessian of the mean loss (with bias, cross-entropy and square loss)."""
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(7, 3)).astype(np.float32), np.array([0, 0, 0, 1, 1, 2, 3])
-    model = build_model({"name": "linear", "init_scale": 1.0, "use_bias": True}, x[:1], 4)
+    model = build_model({"name": "linear", "init_scale": 1.0, "use_bias": True, "init": "lecun_normal"}, x[:1], 4)
     params = jax.tree.map(lambda p: p + 0.3 * jnp.ones_like(p) * jnp.arange(p.size).reshape(p.shape) / p.size,
                           model.init(jax.random.PRNGKey(0)))
     for name in ("cross_entropy", "square"):
