@@ -32,7 +32,7 @@ def _stack(per_class):
     return x, y
 
 
-def digits_long_tail(exponent: float, test_fraction: float, seed: int) -> Dataset:
+def digits_long_tail(exponent: float = 1.0, test_fraction: float = 0.2, seed: int = 0) -> Dataset:
     """Digits subsampled so that the class of rank k keeps n_max (k+1)^-exponent training images.
 
     The digit identities are shuffled into ranks by `seed`; the test split stays balanced.
@@ -68,8 +68,8 @@ def standardize(x: np.ndarray, x_test):
     return scale(x), None if x_test is None else scale(x_test)
 
 
-def digits_barcoded(construction: str, barcode_bits: int, barcode_samples: int, test_fraction: float,
-                    seed: int) -> Dataset:
+def digits_barcoded(construction: str = "paper", barcode_bits: int = 5, barcode_samples: int = 5,
+                    test_fraction: float = 0.2, seed: int = 0) -> Dataset:
     """The ten digits plus rare barcoded classes (Kunstner et al. 2024, sec. 3; their code's
     `make_barcoded_mnist(with_mnist=True)`).
 

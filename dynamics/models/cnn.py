@@ -34,7 +34,7 @@ class CNN(nn.Module):
         return nn.Dense(self.num_classes, name="head")(h)
 
 
-def cnn(example_x, num_classes: int, channels: tuple, hidden: int, pool: bool) -> Model:
+def cnn(example_x, num_classes: int, channels: tuple = (8, 8), hidden: int = 0, pool: bool = True) -> Model:
     """CNN on images [N, H, W, channels]."""
     if not isinstance(channels, (tuple, list)) or not channels \
             or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in channels):
