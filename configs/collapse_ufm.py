@@ -40,7 +40,7 @@ supported; theory is evaluated at λ_W = λ_H). The per-class-feature members ca
 
 Run:     python -m dynamics.main --config=configs/collapse_ufm.py --workdir=runs/collapse_ufm
 Small:   python -m dynamics.main --config=configs/collapse_ufm.py:small --workdir=/tmp/collapse_ufm_small
-         (seed 0, 1500 steps, normalised GD at η = 0.05 for SELI, five ratios: tests, notebook,
+         (seed 0, 1500 steps, normalised GD at η = 0.05 for SELI, six ratios: tests, notebook,
          figures --small)
 Runtime: about 2 minutes measured on the shared 2-core CPU at load ~8 (4 compiled groups, 19
          members, 3000 full-batch steps; ~20 s of it solves the theory curve of the minority figure).
@@ -49,7 +49,7 @@ from dynamics import config, sweep
 
 WEIGHT_DECAY = 0.00477  # minority-collapse members: R* = (1/(N λ²) − K_B)/K_A ≈ 10 at N = 2000
 RATIOS = [1.0, 2.0, 4.0, 6.0, 8.0, 9.0, 10.0, 11.0, 12.0, 16.0, 24.0, 40.0]  # n_A / n_B, dense near R*
-SMALL_RATIOS = [1.0, 4.0, 8.0, 12.0, 24.0]  # small: both sides of R* ≈ 10
+SMALL_RATIOS = [1.0, 2.0, 5.0, 12.0, 16.0, 24.0]  # small: both sides of R* ≈ 10 (R = 8 needs more than 1500 steps)
 
 
 def get_config(variant=""):
@@ -72,7 +72,7 @@ def get_sweep(variant=""):
     """Five experiments, chained; members whose data differ only in values are vmapped together.
 
     small: seed 0 only, normalised GD at η = 0.05 for SELI (it reaches SELI, and float32
-    saturation, by step ~700 instead of ~3000) and five imbalance ratios."""
+    saturation, by step ~700 instead of ~3000) and six imbalance ratios."""
     small = variant == "small"
 
     def fixed(settings):

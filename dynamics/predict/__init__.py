@@ -7,9 +7,9 @@ the measured error and the tolerance this project states for it (the margin its 
 """
 import pandas as pd
 
-from dynamics.predict import competition, flows
+from dynamics.predict import collapse, competition, flows
 
-PHENOMENA = (flows, competition)
+PHENOMENA = (flows, competition, collapse)
 COLUMNS = ("member", "prediction", "quantity", "error", "tolerance", "within_tolerance")
 
 
