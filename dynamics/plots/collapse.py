@@ -158,21 +158,18 @@ def collapse_nc_curves(history, path: str) -> None:
     save(fig, path, dpi=80)  # 24 panels: kept under 200 KB
 
 
-def final_value(history, record: str, i: int) -> float:
-    """Member i's last value of a record, or of its classifier Gram's distance to SELI at its class
-    counts (dynamics.predict.collapse.seli_distances) for record 'seli_distance_classifiers'."""
-    if record == "seli_distance_classifiers":
-        return predicted.seli_distances(history, i)[0][-1]
-    return history.records[record][i, -1]
+def final_record(record: str):
+    """(history, i) -> member i's last value of a record."""
+    return lambda history, i: history.records[record][i, -1]
 
 
 def collapse_vs_imbalance(history, path: str) -> None:
     """Final values against the imbalance ratio n_0/n_{C−1}, one line per optimizer (selected lr,
     mean over seeds): the minority-classifier cosine (Fang et al. 2021: grows with the ratio),
-    NC1, and the classifier Gram's distance to the ETF and to SELI."""
-    panels = (("minority_cosine", "minority-classifier cosine"), ("nc1", "NC1 (final)"),
-              ("nc2_etf_distance_classifiers", "W: distance to ETF"),
-              ("seli_distance_classifiers", "W: distance to SELI"))
+    NC1, and the classifier Gram's distance to the ETF and to SELI (dynamics.predict.collapse.seli_distances)."""
+    panels = ((final_record("minority_cosine"), "minority-classifier cosine"), (final_record("nc1"), "NC1 (final)"),
+              (final_record("nc2_etf_distance_classifiers"), "W: distance to ETF"),
+              (lambda history, i: predicted.seli_distances(history, i)[0][-1], "W: distance to SELI"))
     members = list(np.flatnonzero(history.selected))
     optimizers = list(dict.fromkeys(history.label(i, exclude=("optimizer.learning_rate", "seed", "data.exponent"))
                                     for i in members))
@@ -181,8 +178,8 @@ def collapse_vs_imbalance(history, path: str) -> None:
         mine = [i for i in members
                 if history.label(i, exclude=("optimizer.learning_rate", "seed", "data.exponent")) == name]
         ratios = sorted({imbalance_ratio(history, i) for i in mine})
-        for ax, (record, title) in zip(axes[0], panels):
-            values = [np.mean([final_value(history, record, i) for i in mine if imbalance_ratio(history, i) == r])
+        for ax, (final, title) in zip(axes[0], panels):
+            values = [np.mean([final(history, i) for i in mine if imbalance_ratio(history, i) == r])
                       for r in ratios]
             ax.plot(ratios, values, "o-", color=f"C{k}", ms=3, label=name)
             ax.set_title(title, fontsize=9)
