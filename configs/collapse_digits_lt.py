@@ -22,7 +22,8 @@ metric, so the speed comparison holds at these step sizes only):
 
 Run:     python -m dynamics.main --config=configs/collapse_digits_lt.py --workdir=runs/collapse_digits_lt
 Small:   python -m dynamics.main --config=configs/collapse_digits_lt.py:small --workdir=/tmp/collapse_digits_lt_small
-         (hidden widths 16, 60 steps, 12 log points: figures --small; not the numbers above)
+         (hidden widths 16, 60 steps, 12 log points: figures --small; not the numbers above;
+         52 s wall, 65 s CPU at load ~2, mostly compiling 12 groups)
 Runtime: 7 minutes measured on the shared 2-core CPU at load ~6.5 (12 compiled groups, 16 members,
          3000 full-batch steps on 210-1390 images); roughly 2-3 minutes on an idle one (estimate).
 """

@@ -1,7 +1,8 @@
 """Neural-collapse geometry of the unconstrained-features model (UFM), simulation against theory.
 
-Claims reproduced (theory in theory/collapse.py, figures in dynamics/plots/collapse.py); numbers
-measured with this file as it is (C = 4, d = 8, full batch, float32):
+Claims reproduced (theory in theory/collapse.py, predictions and their agreement.csv rows in
+dynamics/predict/collapse.py, figures in dynamics/plots/collapse.py); numbers measured with this
+file as it is (C = 4, d = 8, full batch, float32):
 - Balanced classes, cross-entropy, GD lr 1 (Papyan, Han, Donoho 2020; Zhu et al. 2021): the
   classifier and class-mean Grams reach the simplex ETF.
   * weight decay λ = 0.005 (the ETF is the global minimiser): ETF distance of W <= 0.05 from
@@ -38,12 +39,18 @@ Optimizer weight decay applies to all parameters, so λ_W = λ_H = λ (separate 
 supported; theory is evaluated at λ_W = λ_H). The per-class-feature members carry multiplicity
 (dynamics/data/ufm.py), which makes them exactly per-sample GD with collapsed features.
 
+agreement.csv (final records against dynamics.predict.collapse, tolerances from the tests): 28 of
+29 rows within tolerance; the one outside is the member at R = 9.99, right at R* (gap 0.023 >
+0.01). Small variant: all 16 rows within (worst error / tolerance 0.36: balanced, no weight decay).
+
 Run:     python -m dynamics.main --config=configs/collapse_ufm.py --workdir=runs/collapse_ufm
 Small:   python -m dynamics.main --config=configs/collapse_ufm.py:small --workdir=/tmp/collapse_ufm_small
          (seed 0, 1500 steps, normalised GD at η = 0.05 for SELI, six ratios: tests, notebook,
          figures --small)
-Runtime: about 2 minutes measured on the shared 2-core CPU at load ~8 (4 compiled groups, 19
-         members, 3000 full-batch steps; ~20 s of it solves the theory curve of the minority figure).
+Runtime: 29 s wall, 34 s CPU measured with dynamics.main on the 2-core CPU at load ~1.5 (4
+         compiled groups, 19 members, 3000 full-batch steps; ~12 s CPU of it solves the two-group
+         optimum for agreement.csv, a few more the theory curve of the minority figure); about 2
+         minutes at load ~8. Small: 20 s wall, 20 s CPU (load ~2).
 """
 from dynamics import config, sweep
 
