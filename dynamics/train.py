@@ -74,7 +74,7 @@ def member_keys(seed):
 
 def optimizer(setup: Setup, cfg: dict, params) -> optax.GradientTransformation:
     """The member's optimizer; parameters the model marks untrainable get no update at all."""
-    tx = build_optimizer(cfg["optimizer"], setup.num_steps)
+    tx = build_optimizer(cfg["optimizer"], setup.num_steps, setup.pieces.optimizers)
     if setup.model.trainable is None:
         return tx
     labels = jax.tree.map(lambda train: "train" if train else "freeze", setup.model.trainable(params))
@@ -180,7 +180,7 @@ def validate(config: dict, pieces: Pieces) -> None:
     check_keys("model", config["model"], set(config["model"]) | {"name", "init_scale"})
     check_range("model.init_scale", config["model"]["init_scale"], 0.0)
     losses.validate_loss(config["loss"])
-    validate_optimizer(config["optimizer"])
+    validate_optimizer(config["optimizer"], pieces.optimizers)
     check_keys("select", config["select"], ("rule", "metric"))
     check_choice("selection rule (select.rule)", config["select"]["rule"], ("none", "best_lr"))
     if not isinstance(config["select"]["metric"], str):
