@@ -62,6 +62,12 @@ class History:
     def swept_keys(self) -> list:
         return list(dict.fromkeys(k for m in self.members for k in m))
 
+    def member_config(self, i: int) -> dict:
+        """Member i's resolved config: the base config with its swept values put in."""
+        from dynamics.sweep import member_configs
+
+        return member_configs(self.config, [self.members[i]])[0]
+
     def swept_values(self, i: int) -> dict:
         """Member i's value of every swept key (the base config's where member i does not set it)."""
         return {key: self.members[i].get(key, _lookup(self.config, key)) for key in self.swept_keys}
