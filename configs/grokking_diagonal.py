@@ -19,6 +19,7 @@ The classification version only: the library's losses take integer labels, so th
 sparse linear classification (logits [0, f]: cross-entropy = logistic loss), not regression.
 
 Run:     python -m dynamics.main --config=configs/grokking_diagonal.py --workdir=/tmp/grokking_diagonal
+Small:   python -m dynamics.main --config=configs/grokking_diagonal.py:small --workdir=/tmp/grokking_diagonal_small   (tests, notebooks, figures --small)
 Runtime: ~24 s on the shared 2-core CPU (9.7 s of CPU; 6 vmapped members x 90k GD steps in 8 s,
          the rest is start-up and the theory in the figure).
 """

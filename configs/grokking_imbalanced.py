@@ -25,6 +25,7 @@ Not tuned per optimizer and one seed: read the GD and sign-descent numbers as wh
 sizes do, not as the optimizers' best.
 
 Run:     python -m dynamics.main --config=configs/grokking_imbalanced.py --workdir=/tmp/grokking_imbalanced
+Small:   python -m dynamics.main --config=configs/grokking_imbalanced.py:small --workdir=/tmp/grokking_imbalanced_small   (tests, notebooks, figures --small)
 Runtime: 21.5 min on the shared 2-core CPU (10 min of CPU; 3 programs of 2 vmapped members x 2000
          full-batch steps).
 """

@@ -19,6 +19,7 @@ Seeds 1, 2 (init and split): see the README. Nanda et al.'s one-layer transforme
 configs/grokking_modular_transformer.py.
 
 Run:     python -m dynamics.main --config=configs/grokking_modular.py --workdir=/tmp/grokking_modular
+Small:   python -m dynamics.main --config=configs/grokking_modular.py:small --workdir=/tmp/grokking_modular_small   (tests, notebooks, figures --small)
 Runtime: 31 s on the shared 2-core CPU (dynamics.figures, both modular configs: 54 s of CPU),
          1200 full-batch steps.
 """

@@ -21,6 +21,7 @@ train loss is 5e-8. The logits' share in the final key set's waves: 0.65 at the 
 404, 0.93 at 587, 0.98 at 1500.
 
 Run:     python -m dynamics.main --config=configs/grokking_modular_transformer.py --workdir=/tmp/grokking_modular_transformer
+Small:   python -m dynamics.main --config=configs/grokking_modular_transformer.py:small --workdir=/tmp/grokking_modular_transformer_small   (tests, notebooks, figures --small)
 Runtime: 32 s on the shared 2-core CPU (dynamics.figures), 1500 full-batch steps.
 """
 from dynamics import config

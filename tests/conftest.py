@@ -5,6 +5,8 @@ import os
 import pytest
 from threadpoolctl import threadpool_limits
 
+from dynamics import config
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -14,6 +16,10 @@ def load_config_module(name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def load_config(name, variant=""):
+    return config.load_named(name, variant)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -6,6 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from dynamics import predict
 from dynamics.data import build_dataset
 from dynamics.data.grokking import (OPERATIONS, apply_operation, class_residues, modular_arithmetic,
                                     modular_inverse, operation_table, sparse_classification, xor_clusters)
@@ -189,7 +190,7 @@ def test_grokking_columns_of_members_table():
     test = np.array([[0.0, 0.0, 0.0, 0.5, 0.995, 1.0], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]])
     history = History(config={}, members=[{}, {}], step=steps, records={"accuracy": train, "test_accuracy": test},
                       class_counts=np.ones((2, 3)), diverged_step=np.array([-1, -1]), selected=np.ones(2, bool))
-    table = history.members_table()
+    table = history.members_table(predict.member_columns(history))
     assert table.loc[0, "fit_step"] == 2 and table.loc[0, "generalization_step"] == 8
     assert table.loc[0, "grokking_time"] == 6
     assert np.isnan(table.loc[1, "grokking_time"])
