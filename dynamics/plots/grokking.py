@@ -216,10 +216,10 @@ def grokking_imbalanced(history, path: str) -> None:
         if np.all(np.isnan(fit)):
             continue
         reached = np.isfinite(general)
-        tested = np.isfinite(test).any(axis=0)                      # classes with a test pair (else NaN)
+        never, tested = predicted.classes_never_generalised(history, i)
         jitter = 1.0 + 0.04 * (k - len(members) / 2)
         scatter.scatter(counts[reached] * jitter, (general - fit)[reached], color=color, s=9,
-                        label=f"{history.label(i)} ({(tested & ~reached).sum()}/{tested.sum()} never)")
+                        label=f"{history.label(i)} ({never}/{tested} never)")
     scatter.set_xscale("log")
     scatter.set_yscale("symlog", linthresh=10.0)
     scatter.set_ylim(bottom=-0.5)

@@ -67,6 +67,17 @@ def per_class_grokking_times(history, i: int):
     return fit, general
 
 
+def classes_never_generalised(history, i: int) -> tuple:
+    """(classes of member i with a test sample that never reach GROKKING_ACCURACY on it, classes with a
+    test sample); a class with no test sample (its test record all NaN) has no verdict and is left out.
+    (0, 0) if the member never fits its training set (per_class_grokking_times)."""
+    fit, general = per_class_grokking_times(history, i)
+    if np.all(np.isnan(fit)):
+        return 0, 0
+    tested = np.isfinite(history.records["test_per_class_accuracy"][i]).any(axis=0)
+    return int((tested & ~np.isfinite(general)).sum()), int(tested.sum())
+
+
 def member_config(history, i: int) -> dict:
     return sweep.member_configs(history.config, [history.members[i]])[0]
 
