@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -40,77 +42,69 @@ if importlib.util.find_spec("dynamics") is None:
     sys.path.insert(0, os.path.abspath("dynamics_repo"))
 
 # %%
-# SMALL = True: 100 steps and one SGD batch size, well under a minute on a CPU (CI runs it so).
-# SMALL = False: the config as it is (200 steps, five batch sizes; about a minute and a half).
+# SMALL = True: the config's small variant (configs/class_competition.py:small): 100 steps and one
+# SGD batch size, well under a minute on a CPU (CI runs it so). SMALL = False: the config as it is
+# (200 steps, five batch sizes; about a minute and a half).
 SMALL = os.environ.get("DYNAMICS_SMALL", "1") == "1"
 
 # %%
-import numpy as np
 import pandas as pd
 from IPython.display import Image, display
 
-from dynamics import figures, plots, train
-from theory import class_competition
+from dynamics import config, experiment, plots, predict
+from dynamics.predict import competition
 
-config, members = figures.load_experiment("class_competition")
-if SMALL:
-    config["train"].update(num_steps=100, chunk_steps=101, num_log_points=8)
-    members = [m for m in members if m.get("train.batch_size", 0) in (0, 8)]
+cfg, members = config.load_named("class_competition", "small" if SMALL else "")
 for m in members:
     print(m)
-history = train.run(config, members, progress=print)
+history = experiment.run(cfg, members, workdir="runs/class_competition", overwrite=True)
 
 # %% [markdown]
 # Per-class training loss, one panel per member (dark: majority, light: minority). Note the
 # minority's early rise under full-batch GD.
 
 # %%
-plots.per_class_loss(history, "class_competition.png")
-display(Image("class_competition.png"))
+plots.per_class_loss(history, "per_class_loss.png")
+display(Image("per_class_loss.png"))
 
 # %% [markdown]
 # **The first step, predicted and measured.** The History records the Gram matrix of the
 # per-class gradients, G_kj = g_k·g_j (`class_gradient_gram`). The first-order change depends on
-# the gradients only through these inner products, so any vectors with Gram G (here G's
-# symmetric square root) give the prediction of `class_competition.first_order_loss_change`.
+# the gradients only through these inner products, so any vectors with Gram G give the
+# prediction of `theory.class_competition.first_order_loss_change`
+# (`dynamics.predict.competition.first_step_changes`).
 
 # %%
-METHODS = {"gd": "gd", "per_class_normalized_gd": "per_class_normalized"}
 rows = []
 for i in range(len(history.members)):
-    setting = history.swept_values(i)
-    if setting["train.batch_size"] != 0:
-        continue
-    gram = history.records["class_gradient_gram"][i, 0].astype(np.float64)
-    eigenvalues, eigenvectors = np.linalg.eigh(gram)
-    vectors = eigenvectors @ np.diag(np.sqrt(np.clip(eigenvalues, 0, None))) @ eigenvectors.T  # rows: g_k
-    pi = history.class_counts[i] / history.class_counts[i].sum()
-    predicted = class_competition.first_order_loss_change(vectors, config["optimizer"]["learning_rate"], pi,
-                                                          METHODS[setting["optimizer.name"]])
-    measured = history.records["per_class_loss"][i, 1] - history.records["per_class_loss"][i, 0]
-    for k, name in enumerate(["majority", "minority"]):
-        rows.append({"optimizer": setting["optimizer.name"], "class": name,
-                     "predicted Δℓ": predicted[k], "simulated Δℓ": measured[k]})
+    if competition.why_no_first_step(history, i) is None:
+        predicted, simulated = competition.first_step_changes(history, i)
+        for k, name in enumerate(["majority", "minority"]):
+            rows.append({"optimizer": history.swept_values(i)["optimizer.name"], "class": name,
+                         "predicted Δℓ": predicted[k], "simulated Δℓ": simulated[k]})
 print(pd.DataFrame(rows).to_string(index=False, float_format="%.4f"))
 
 # %% [markdown]
 # **SGD: directional noise.** For each batch size B, the measured mean cosine between a class's
 # minibatch gradient and its full-batch gradient at initialisation (`sgd_gradient_cosine`), and
 # the prediction from the recorded noise-to-signal ratio ρ_k (`gradient_noise_to_signal`), with
-# the class count in a batch drawn binomially (m_k = B π_k expected samples).
+# the class count in a batch drawn binomially (`dynamics.predict.competition.sgd_cosines`).
 
 # %%
 rows = []
 for i in range(len(history.members)):
     batch = history.swept_values(i)["train.batch_size"]
-    if batch == 0:
-        continue
-    pi = history.class_counts[i] / history.class_counts[i].sum()
-    rho = history.records["gradient_noise_to_signal"][i, 0]
-    predicted = class_competition.minibatch_gradient_cosine(
-        class_competition.expected_class_counts(pi, batch), rho, "binomial", batch_size=batch,
-        class_sizes=history.class_counts[i])
-    measured = history.records["sgd_gradient_cosine"][i, 0]
-    rows.append({"batch size": batch, "majority (measured)": measured[0], "majority (theory)": predicted[0],
-                 "minority (measured)": measured[1], "minority (theory)": predicted[1]})
+    if batch > 0:
+        predicted, measured = competition.sgd_cosines(history, i)
+        rows.append({"batch size": batch, "majority (measured)": measured[0], "majority (theory)": predicted[0],
+                     "minority (measured)": measured[1], "minority (theory)": predicted[1]})
 print(pd.DataFrame(rows).to_string(index=False, float_format="%.3f"))
+
+# %% [markdown]
+# The whole picture (loss curves, first step, cosine against batch size; the run drew it into
+# its workdir) and the agreement table the run saved as `agreement.csv`: each prediction's error
+# against the tolerance the tests assert (tests/test_theory_agreement.py).
+
+# %%
+display(Image("runs/class_competition/figures/class_competition.png"))
+print(predict.agreement(history).to_string(index=False))

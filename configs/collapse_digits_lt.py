@@ -45,6 +45,8 @@ def get_config():
     c.model.name = "mlp"  # ReLU MLP; NC metrics use the last hidden layer and the head
     c.model.hidden = (64, 64)  # hidden widths (the features are 64-dimensional)
     c.model.use_bias = True  # biases in every layer
+    c.model.init = "lecun_normal"  # flax default | pytorch_uniform (nn.Linear)
+    c.model.trainable = "all"  # all | head (train only the last layer)
     c.model.init_scale = 1.0  # multiplies the default (lecun-normal) initialisation
 
     c.loss = ml_collections.ConfigDict()

@@ -27,7 +27,8 @@ class History:
     ordered by frequency); class_counts [M, C] training labels per class; diverged_step [M]
     (-1: never); selected [M] bool; test_class_counts [M, C] test labels per class (None: no test
     split, or a workdir written before it was recorded). A per-class record of a class with no
-    sample in its split is NaN.
+    sample in its split is NaN. selection: per member, why it was or was not selected
+    (select_best_lr), or None.
     """
 
     config: dict
@@ -38,6 +39,7 @@ class History:
     diverged_step: np.ndarray
     selected: np.ndarray
     test_class_counts: Optional[np.ndarray] = None
+    selection: list = None
 
     @classmethod
     def from_members(cls, config, members, step, results):
@@ -73,13 +75,14 @@ class History:
         return " ".join(parts) or "run"
 
     def members_table(self, columns: dict = None) -> pd.DataFrame:
-        """One row per member: swept values, status, whether selected, final scalar records, and the
-        phenomena's own `columns` {name: [M] values} (dynamics.predict.member_columns)."""
+        """One row per member: swept values, status, whether selected and why, final scalar records, and
+        the phenomena's own `columns` {name: [M] values} (dynamics.predict.member_columns)."""
         rows = []
         for i, member in enumerate(self.members):
             row = {"member": i, **self.swept_values(i),
                    "status": "diverged" if self.diverged_step[i] >= 0 else "ok",
-                   "diverged_step": int(self.diverged_step[i]), "selected": bool(self.selected[i])}
+                   "diverged_step": int(self.diverged_step[i]), "selected": bool(self.selected[i]),
+                   "selection": self.selection[i] if self.selection else ("selected" if self.selected[i] else "not selected")}
             for name, values in self.records.items():
                 if values.ndim == 2:
                     row[f"final_{name}"] = float(values[i, -1])
@@ -124,6 +127,8 @@ class History:
                   "selected": self.selected, **self.records}
         if self.test_class_counts is not None:
             arrays["test_class_counts"] = self.test_class_counts
+        if self.selection is not None:
+            arrays["selection"] = np.array(self.selection, dtype=str)
         _atomic(os.path.join(workdir, "history.npz"), lambda f: np.savez(f, **arrays))
         _atomic(os.path.join(workdir, "members.csv"), lambda f: self.members_table(member_columns).to_csv(f, index=False))
         _atomic(os.path.join(workdir, "metrics.csv"), lambda f: self.metrics_table().to_csv(f, index=False))
@@ -136,31 +141,86 @@ class History:
             arrays = {k: z[k] for k in z.files}
         fixed = {k: arrays.pop(k) for k in ("step", "class_counts", "diverged_step", "selected")}
         fixed["test_class_counts"] = arrays.pop("test_class_counts", None)  # absent in older workdirs
+        selection = arrays.pop("selection", None)
+        fixed["selection"] = None if selection is None else selection.tolist()
         return cls(config=meta["config"], members=meta["members"], records=arrays, **fixed)
 
 
-def select_best_lr(history: History, metric: str) -> History:
-    """Per setting of the other swept values, keeps the learning rate with the lowest `metric` at the end.
+RISE_LIMIT = 0.05  # a rise of the metric above its earlier minimum by this fraction of its initial value: unstable
+TAIL = 0.2  # the score is the worst value over the logged steps in this last fraction of training
+TIE = 0.001  # scores within this fraction of the initial value of the best score tie: the smallest lr wins
 
-    The score is the mean of the metric over the logged steps in the last fifth of training (so one
-    lucky point of an oscillating run does not win), averaged over seeds; a diverged member counts as
-    +inf. Kunstner et al. 2024 tune each optimizer's step size this way, on the final training loss.
+
+def select_best_lr(history: History, metric: str) -> History:
+    """Per setting of the other swept values, keeps the learning rate with the lowest worst-case `metric`
+    at the end of training among the stable ones; `selection` says for every member why (members.csv).
+
+    Kunstner et al. 2024 tune each optimizer's step size on the final training loss (their code counts a
+    diverged run, or one ending above 1.5x its initial loss, at its initial loss) and set aside by hand step
+    sizes "better at the end but unstable throughout" (balanced_x_perclass.py). At the largest stable
+    step sizes, full-batch GD sits at the edge of stability: its loss oscillates chaotically, so its final
+    value depends on float rounding (1 vs 4 devices picked different step sizes). The rule therefore judges a
+    learning rate on what does not hinge on rounding:
+    1. diverged: a seed's member diverged (NaN/Inf) -> out.
+    2. unstable: in the second half of training, some seed's metric rose above the lowest value it had
+       reached at an earlier logged step by more than RISE_LIMIT (5%) of its initial value -> out. A stable
+       full-batch run decreases its loss; an oscillating one rises by a large multiple of that.
+    3. score: the worst (largest) metric over the logged steps in the last TAIL (fifth) of training and
+       over seeds; the lowest score wins. A maximum over steps and seeds cannot be won by one lucky point.
+       Scores within TIE (0.1%) of the initial value of the best tie, and the smallest of their learning
+       rates wins: two runs that both fitted (loss 1e-6 vs 1e-9) differ only by rounding.
+    If every learning rate is out, the least bad is kept (unstable before diverged, then by score) and
+    its `selection` says so.
     """
     if metric not in history.records or history.records[metric].ndim != 2:
         scalars = sorted(k for k, v in history.records.items() if v.ndim == 2)
         raise ConfigError(f"unknown selection metric (select.metric) {metric!r}; valid choices: {', '.join(scalars)}")
-    tail = history.step >= 0.8 * history.step[-1]
-    score = history.records[metric][:, tail].astype(np.float64).mean(axis=1)
-    score = np.where(np.isfinite(score) & (history.diverged_step < 0), score, np.inf)
+    values = history.records[metric].astype(np.float64)
+    steps = history.step
+    last = steps[-1]
+    score = np.max(values[:, steps >= (1 - TAIL) * last], axis=1)
+    earlier_min = np.fmin.accumulate(values, axis=1)[:, :-1]
+    rise = (values[:, 1:] - earlier_min) / np.abs(values[:, :1])
+    rise = np.where((steps[1:] >= 0.5 * last)[None], rise, -np.inf)
+    worst_rise = np.max(rise, axis=1)
+    diverged = (history.diverged_step >= 0) | ~np.all(np.isfinite(values), axis=1)
+    tie = TIE * np.abs(values[:, 0])
     groups = {}
     for i, member in enumerate(history.members):
         rest = tuple((k, repr(v)) for k, v in member.items() if k not in (LR_KEY, "seed"))
         groups.setdefault(rest, {}).setdefault(member.get(LR_KEY), []).append(i)
     selected = np.zeros(len(history.members), dtype=bool)
+    reasons = [""] * len(history.members)
     for by_lr in groups.values():
-        best = min(by_lr, key=lambda lr: np.mean(score[by_lr[lr]]))
-        selected[by_lr[best]] = True
-    return dataclasses.replace(history, selected=selected)
+        verdict = {}
+        for lr, members in by_lr.items():
+            if diverged[members].any():
+                first = min(int(history.diverged_step[i]) for i in members if history.diverged_step[i] >= 0) \
+                    if (history.diverged_step[members] >= 0).any() else -1
+                verdict[lr] = (2, np.inf, f"diverged at step {first}" if first >= 0 else "diverged (non-finite metric)")
+            elif worst_rise[members].max() > RISE_LIMIT:
+                i = members[int(np.argmax(worst_rise[members]))]
+                verdict[lr] = (1, score[members].max(), f"unstable: {metric} rose by {worst_rise[i]:.0%} of its "
+                               f"initial value above its earlier minimum in the second half")
+            else:
+                verdict[lr] = (0, score[members].max(), "")
+        best = min(by_lr, key=lambda lr: verdict[lr][:2])
+        category, best_score, why = verdict[best]
+        tied = [lr for lr in by_lr if verdict[lr][0] == category and verdict[lr][1] <= best_score + tie[by_lr[best]].max()]
+        best = min(tied)
+        best_score = verdict[best][1]
+        for lr, members in by_lr.items():
+            if lr == best:
+                note = "selected" if category == 0 else f"selected, though every learning rate is out ({why})"
+            elif verdict[lr][0] > 0:
+                note = verdict[lr][2]
+            elif lr in tied:
+                note = f"ties with lr={best} ({verdict[lr][1]:.4g} vs {best_score:.4g}): the smaller lr wins"
+            else:
+                note = f"higher score than lr={best} ({verdict[lr][1]:.4g} vs {best_score:.4g})"
+            for i in members:
+                selected[i], reasons[i] = lr == best, note
+    return dataclasses.replace(history, selected=selected, selection=reasons)
 
 
 def first_step_reaching(steps, values, level: float, axis: int = 0):

@@ -5,6 +5,8 @@ except adam, whose weight decay is the coupled L2 term added to the gradient bef
 moments (adamw is the decoupled one, Loshchilov & Hutter 2019). Numbers may be traced
 values, so one compiled program serves a whole sweep of learning rates.
 """
+from typing import NamedTuple
+
 import jax
 import jax.numpy as jnp
 import optax
@@ -17,6 +19,35 @@ SCHEDULES = ("constant", "warmup", "cosine")
 def sign() -> optax.GradientTransformation:
     """d = sign(u), elementwise (Bernstein et al. 2018, signSGD)."""
     return optax.stateless(lambda updates, params=None: jax.tree.map(jnp.sign, updates))
+
+
+def scaled_sign() -> optax.GradientTransformation:
+    """d = ||u||_1 sign(u) (ℓ1 norm over all parameters): steepest descent in the ℓ∞ norm, the "scaled
+    sign descent" of Kunstner et al. 2024 (their code's RescaledSignDescent: no division by the dimension)."""
+
+    def f(updates, params=None):
+        l1 = sum(jnp.sum(jnp.abs(u)) for u in jax.tree.leaves(updates))
+        return jax.tree.map(lambda u: l1 * jnp.sign(u), updates)
+
+    return optax.stateless(f)
+
+
+class AdagradState(NamedTuple):
+    sum_of_squares: optax.Updates
+
+
+def adagrad(eps) -> optax.GradientTransformation:
+    """s ← s + g², d = g / (√s + eps), s_0 = 0 (Duchi et al. 2011; PyTorch's torch.optim.Adagrad, which
+    Kunstner et al. 2024 use)."""
+
+    def init(params):
+        return AdagradState(jax.tree.map(jnp.zeros_like, params))
+
+    def update(updates, state, params=None):
+        sums = jax.tree.map(lambda s, g: s + g * g, state.sum_of_squares, updates)
+        return jax.tree.map(lambda g, s: g / (jnp.sqrt(s) + eps), updates, sums), AdagradState(sums)
+
+    return optax.GradientTransformation(init, update)
 
 
 def normalize() -> optax.GradientTransformation:
@@ -62,18 +93,25 @@ def schedule_factor(schedule: str, warmup_steps: int, num_steps: int):
 
 
 def _direction(name, momentum, b1, b2, eps):
+    # Kunstner et al. 2024's Sign_M, NormSGD_M and ScaledSign_M put heavy-ball momentum on the
+    # normalised direction: m ← βm + d(g), the step is η m (optax.trace; β = 0: no momentum).
+    heavy_ball = optax.trace(decay=momentum)
     return {
         "gd": optax.identity(),
-        "heavy_ball": optax.trace(decay=momentum),
+        "heavy_ball": heavy_ball,
         "adam": optax.scale_by_adam(b1=b1, b2=b2, eps=eps),
         "adamw": optax.scale_by_adam(b1=b1, b2=b2, eps=eps),
-        "sign": optax.chain(optax.ema(decay=momentum, debias=False), sign()),
-        "normalized_gd": normalize(),
+        "adagrad": adagrad(eps),
+        "sign": optax.chain(sign(), heavy_ball),
+        "signum": optax.chain(optax.ema(decay=momentum, debias=False), sign()),
+        "scaled_sign": optax.chain(scaled_sign(), heavy_ball),
+        "normalized_gd": optax.chain(normalize(), heavy_ball),
         "per_class_normalized_gd": per_class_normalize(),
     }[name]
 
 
-OPTIMIZERS = ("gd", "heavy_ball", "adam", "adamw", "sign", "normalized_gd", "per_class_normalized_gd")
+OPTIMIZERS = ("gd", "heavy_ball", "adam", "adamw", "adagrad", "sign", "signum", "scaled_sign", "normalized_gd",
+              "per_class_normalized_gd")
 
 
 def needs_per_class_gradients(name: str) -> bool:
@@ -99,9 +137,11 @@ def validate_optimizer(opt: dict) -> None:
 def build_optimizer(opt: dict, num_steps: int) -> optax.GradientTransformation:
     """The optimizer named in `opt` (a dict of the config's optimizer section; numbers may be traced).
 
-    gd: θ ← θ − η g;  heavy_ball: m ← βm + g, θ ← θ − η m;  sign: m ← βm + (1−β)g, θ ← θ − η sign(m)
-    (β = 0 is sign descent, β > 0 signum); normalized_gd: θ ← θ − η g/||g||;
-    per_class_normalized_gd: θ ← θ − η Σ_k g_k/||g_k||; adam(w): Kingma & Ba 2015, alg. 1.
+    gd: θ ← θ − η g;  heavy_ball: m ← βm + g, θ ← θ − η m;  with d(g) = sign(g) (sign), ||g||_1 sign(g)
+    (scaled_sign) or g/||g||_2 (normalized_gd): m ← βm + d(g), θ ← θ − η m (Kunstner et al. 2024's Sign,
+    ScaledSign and NormSGD; β = 0: no momentum); signum: m ← βm + (1−β)g, θ ← θ − η sign(m) (Bernstein
+    et al. 2018); per_class_normalized_gd: θ ← θ − η Σ_k g_k/||g_k|| (ignores β);
+    adam(w): Kingma & Ba 2015, alg. 1; adagrad: s ← s + g², θ ← θ − η g/(√s + eps).
     Weight decay λ adds ηλθ to the step (adam: λθ is added to g instead).
     """
     name = opt["name"]

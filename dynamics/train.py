@@ -72,11 +72,20 @@ def member_keys(seed):
     return jax.random.split(jax.random.PRNGKey(seed))
 
 
+def optimizer(setup: Setup, cfg: dict, params) -> optax.GradientTransformation:
+    """The member's optimizer; parameters the model marks untrainable get no update at all."""
+    tx = build_optimizer(cfg["optimizer"], setup.num_steps)
+    if setup.model.trainable is None:
+        return tx
+    labels = jax.tree.map(lambda train: "train" if train else "freeze", setup.model.trainable(params))
+    return optax.multi_transform({"train": tx, "freeze": optax.set_to_zero()}, labels)
+
+
 def init_state(setup: Setup, numbers: dict, data: Dataset) -> TrainState:
     cfg = resolve(setup, numbers)
     init_key, _ = member_keys(numbers["seed"])
     params = jax.tree.map(lambda p: p * cfg["model"]["init_scale"], setup.model.init(init_key))
-    opt_state = build_optimizer(cfg["optimizer"], setup.num_steps).init(params)
+    opt_state = optimizer(setup, cfg, params).init(params)
     return TrainState(params, opt_state, jnp.int32(-1))
 
 
@@ -104,8 +113,7 @@ def train_step(setup: Setup, numbers: dict, data: Dataset, state: TrainState, st
             return losses.training_loss(loss_cfg, model.apply(params, xi[None]), yi[None], data.class_counts)
 
         grads = metrics.per_class_gradients(sample_loss, state.params, x, y, data.class_counts.shape[-1])
-    tx = build_optimizer(cfg["optimizer"], setup.num_steps)
-    updates, opt_state = tx.update(grads, state.opt_state, state.params)
+    updates, opt_state = optimizer(setup, cfg, state.params).update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
     finite = jnp.isfinite(loss) & jnp.all(jnp.stack([jnp.all(jnp.isfinite(p)) for p in jax.tree.leaves(params)]))
     alive = state.diverged_step < 0

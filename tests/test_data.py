@@ -63,14 +63,70 @@ def test_unknown_and_missing_keys():
         build_dataset(dict(name="mnist"))
 
 
-def test_digits_long_tail_and_barcoded():
+def test_digits_long_tail():
     lt = build_dataset(dict(name="digits_long_tail", exponent=1.0, test_fraction=0.2, seed=0))
     assert lt.x.shape[1:] == (8, 8, 1) and lt.num_classes == 10
     assert lt.class_counts[0] / lt.class_counts[-1] >= 9
     np.testing.assert_array_equal(np.bincount(lt.y, minlength=10), lt.class_counts)
-    bc = build_dataset(dict(name="digits_barcoded", barcode_classes=20, barcode_samples=3, test_fraction=0.2, seed=0))
-    assert bc.num_classes == 30 and np.all(bc.class_counts[10:] == 3)
-    rare = bc.x[bc.y >= 10][..., 0]
-    codes = {tuple(img[[0, 7]].reshape(-1)) for img in rare}
-    assert len(codes) == 20  # one barcode per rare class
-    assert np.all(bc.x[bc.y < 10][:, [0, 7]] == 0)  # digits keep the barcode rows blank
+
+
+def barcoded(construction, bits=2, samples=4):
+    return build_dataset(dict(name="digits_barcoded", construction=construction, barcode_bits=bits,
+                              barcode_samples=samples, test_fraction=0.2, seed=0))
+
+
+def source_digits(data, x, y):
+    """For each rare image: the digit class of the training digit image it copies (columns 1-7;
+    the standardisation maps equal pixels to equal values), and its barcode column."""
+    digit_of = {img[:, 1:].tobytes(): label for img, label in zip(data.x[data.y < 10][..., 0], data.y[data.y < 10])}
+    rare = y >= 10
+    return np.array([digit_of.get(img[:, 1:].tobytes(), -1) for img in x[rare][..., 0]]), x[rare][..., 0][:, :, 0], y[rare]
+
+
+def test_barcoded_digits_as_the_paper():
+    """Kunstner et al.'s make_barcoded_mnist(with_mnist=True): the digits keep all their training
+    images; one rare class per (nonzero barcode, digit) pair, each of `barcode_samples` images of
+    that digit alone; one test image per rare class, from held-out images of its digit."""
+    bc = barcoded("paper", bits=2, samples=4)
+    assert bc.num_classes == 10 + 10 * 3 and bc.x.shape[1:] == (8, 8, 1)
+    np.testing.assert_array_equal(bc.class_counts[10:], 4)
+    assert bc.class_counts[:10].sum() == 1797 - bc.x_test[bc.y_test < 10].shape[0]  # every training digit kept
+    assert np.all(np.diff(bc.class_counts[:10]) <= 0)  # digits ordered by count
+    np.testing.assert_array_equal(np.bincount(bc.y, minlength=40), bc.class_counts)
+    np.testing.assert_array_equal(np.bincount(bc.y_test, minlength=40)[10:], 1)
+    digits, column, labels = source_digits(bc, bc.x, bc.y)
+    assert np.all(digits >= 0)  # every rare training image is a copy of a training digit
+    for k in range(10, 40):
+        assert np.unique(digits[labels == k]).size == 1  # ... of one digit only
+        assert np.unique(column[labels == k], axis=0).shape[0] == 1  # ... under one barcode
+    # class 10 + 10 (code - 1) + rank: the digit of rank `rank` under barcode `code`
+    np.testing.assert_array_equal(digits, (labels - 10) % 10)
+    assert np.unique(column, axis=0).shape[0] == 3  # 2^bits - 1 nonzero barcodes
+    # the barcode column carries nothing for the digits: one value per pixel over all of them
+    assert np.unique(bc.x[bc.y < 10][..., 0][:, :, 0], axis=0).shape[0] == 1
+    # standardised pixels: mean 0 and (sample) std 1 over the training set where they vary
+    std = bc.x.std(axis=0, ddof=1)
+    np.testing.assert_allclose(bc.x.mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(std[std > 0], 1, rtol=1e-4)
+
+
+def test_barcoded_digits_any_digit_variant():
+    """The variant: one rare class per barcode, its images drawn from all ten digits."""
+    bc = barcoded("any_digit", bits=3, samples=20)
+    assert bc.num_classes == 10 + 7
+    np.testing.assert_array_equal(bc.class_counts[10:], 20)
+    digits, column, labels = source_digits(bc, bc.x, bc.y)
+    assert np.all(digits >= 0)
+    assert min(np.unique(digits[labels == k]).size for k in range(10, 17)) >= 4  # many digits per class
+    assert np.unique(column, axis=0).shape[0] == 7
+
+
+@pytest.mark.parametrize("change,message", [
+    (dict(construction="stamped"), "valid choices"), (dict(barcode_bits=9), "barcode_bits"),
+    (dict(barcode_samples=0), "barcode_samples"), (dict(test_fraction=0.001), "holds out no image"),
+])
+def test_barcoded_digits_rejects_bad_config(change, message):
+    fields = dict(name="digits_barcoded", construction="paper", barcode_bits=2, barcode_samples=4,
+                  test_fraction=0.2, seed=0)
+    with pytest.raises(ConfigError, match=message):
+        build_dataset({**fields, **change})

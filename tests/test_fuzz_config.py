@@ -37,7 +37,7 @@ def tiny_config() -> dict:
 BASE = tiny_config()
 LEAVES = sweep.flatten(BASE)
 NAMES = {  # keys that name something, and a valid alternative for the sweep strategy
-    "data.name", "data.law", "data.inputs", "model.name", "loss.name", "optimizer.name", "optimizer.schedule",
+    "data.name", "data.law", "data.inputs", "model.name", "model.init", "loss.name", "optimizer.name", "optimizer.schedule",
     "train.log_spacing", "select.rule", "select.metric"}
 nonpositive = st.integers(max_value=0)
 OUT_OF_RANGE = {  # key -> invalid values (the valid range is in the module that owns the key)

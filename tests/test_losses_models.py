@@ -37,10 +37,11 @@ def test_reweighted_objective_is_the_weighted_mean():
 
 def test_models_shapes_features_and_classifier():
     x = jnp.ones((5, 8, 8, 1))
-    linear = build_model(dict(name="linear", init_scale=1.0, use_bias=False), x, 4)
+    linear = build_model(dict(name="linear", init_scale=1.0, use_bias=False, init="lecun_normal"), x, 4)
     params = linear.init(jax.random.PRNGKey(0))
     assert linear.apply(params, x).shape == (5, 4)
     np.testing.assert_allclose(linear.apply(params, x), x.reshape(5, -1) @ linear.classifier(params).T, rtol=1e-5)
-    mlp = build_model(dict(name="mlp", init_scale=1.0, hidden=(16, 8), use_bias=True), x, 4)
+    mlp = build_model(dict(name="mlp", init_scale=1.0, hidden=(16, 8), use_bias=True, init="lecun_normal",
+                                trainable="all"), x, 4)
     params = mlp.init(jax.random.PRNGKey(0))
     assert mlp.features(params, x).shape == (5, 8) and mlp.classifier(params).shape == (4, 8)

@@ -1,4 +1,5 @@
 """Each optimizer's first two updates against its equation, computed by hand."""
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -30,8 +31,20 @@ def two_steps(config):
     (opt("gd", weight_decay=0.5), (-0.1 * (G1 + 0.5 * THETA), None)),
     (opt("heavy_ball", momentum=0.9), (-0.1 * G1, -0.1 * (0.9 * G1 + G2))),
     (opt("sign"), (-0.1 * np.sign(G1), -0.1 * np.sign(G2))),
-    (opt("sign", momentum=0.9), (-0.1 * np.sign(0.1 * G1), -0.1 * np.sign(0.09 * G1 + 0.1 * G2))),
+    # Kunstner et al. 2024's Sign_M: heavy-ball momentum on sign(g), m_1 = sign(g_1), m_2 = 0.9 m_1 + sign(g_2)
+    (opt("sign", momentum=0.9), (-0.1 * np.sign(G1), -0.1 * (0.9 * np.sign(G1) + np.sign(G2)))),
+    # signum (Bernstein et al. 2018): the sign of an EMA, m_1 = 0.1 g_1, m_2 = 0.09 g_1 + 0.1 g_2
+    (opt("signum", momentum=0.9), (-0.1 * np.sign(0.1 * G1), -0.1 * np.sign(0.09 * G1 + 0.1 * G2))),
     (opt("normalized_gd"), (-0.1 * G1 / np.linalg.norm(G1), -0.1 * G2 / np.linalg.norm(G2))),
+    # NormSGD_M: m_2 = 0.9 g_1/||g_1|| + g_2/||g_2||
+    (opt("normalized_gd", momentum=0.9), (-0.1 * G1 / np.linalg.norm(G1),
+                                          -0.1 * (0.9 * G1 / np.linalg.norm(G1) + G2 / np.linalg.norm(G2)))),
+    # ScaledSign: ||g||_1 sign(g); ||G1||_1 = 0.75, ||G2||_1 = 3
+    (opt("scaled_sign"), (-0.1 * 0.75 * np.array([1.0, -1.0]), -0.1 * 3.0 * np.array([-1.0, 1.0]))),
+    (opt("scaled_sign", momentum=0.9), (-0.1 * 0.75 * np.array([1.0, -1.0]),
+                                        -0.1 * (0.9 * 0.75 * np.array([1.0, -1.0]) + 3.0 * np.array([-1.0, 1.0])))),
+    # AdaGrad (PyTorch's, s_0 = 0): s_1 = g_1², s_2 = g_1² + g_2²; step g/(√s + eps)
+    (opt("adagrad", eps=1e-10), (-0.1 * G1 / (np.abs(G1) + 1e-10), -0.1 * G2 / (np.sqrt(G1**2 + G2**2) + 1e-10))),
 ])
 def test_update_matches_equation(config, expected):
     u1, u2 = two_steps(config)
@@ -64,6 +77,18 @@ def test_per_class_normalized_gd_gives_equal_norm_class_contributions():
     contributions = -np.asarray(update) - np.array([0.0, 1.0])  # remove the tiny class's unit vector
     np.testing.assert_allclose(contributions, [0.6, 0.8], rtol=1e-6)
     assert np.isclose(np.linalg.norm(contributions), 1.0) and np.isclose(np.linalg.norm([0.0, 1.0]), 1.0)
+
+
+def test_scaled_sign_and_normalized_gd_take_the_norm_over_all_parameters():
+    """Kunstner et al. 2024's code computes ||g||_1 (ScaledSign) and ||g||_2 (NormSGD) over every parameter."""
+    grads = {"b": jnp.array([3.0]), "w": jnp.array([-4.0, 0.0])}
+    params = jax.tree.map(jnp.zeros_like, grads)
+    for name, expected in (("scaled_sign", {"b": [-7.0], "w": [7.0, 0.0]}),
+                           ("normalized_gd", {"b": [-0.6], "w": [0.8, 0.0]})):
+        tx = build_optimizer(opt(name, learning_rate=1.0), num_steps=10)
+        update, _ = tx.update(grads, tx.init(params), params)
+        for key in grads:
+            np.testing.assert_allclose(update[key], expected[key], rtol=1e-6)
 
 
 def test_schedules():

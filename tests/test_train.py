@@ -5,7 +5,9 @@ import os
 import subprocess
 import sys
 
+import jax
 import numpy as np
+import pytest
 
 from dynamics import history as history_lib
 from dynamics import sweep, train
@@ -55,15 +57,36 @@ def test_diverged_member_is_frozen_and_isolated(tiny_config):
     assert list(table["status"]) == ["ok", "diverged"]
 
 
-def test_best_lr_selection_picks_the_argmin_per_optimizer(tiny_config):
+def test_best_lr_selection_picks_the_lowest_worst_tail_loss_per_optimizer(tiny_config):
     members = sweep.chain(lr_sweep("gd", [0.1, 1.0, 1e38]), lr_sweep("adam", [0.001, 0.1]))
     result = history_lib.select_best_lr(train.run(tiny_config, members, **QUIET), "loss")
-    tail = result.step >= 0.8 * result.step[-1]
-    score = result.records["loss"][:, tail].mean(axis=1)
+    tail = result.step >= (1 - history_lib.TAIL) * result.step[-1]
+    score = result.records["loss"][:, tail].max(axis=1)
     gd_best = int(np.nanargmin(score[:3]))
     adam_best = 3 + int(np.argmin(score[3:]))
     assert list(np.flatnonzero(result.selected)) == [gd_best, adam_best]
     assert gd_best != 2  # the diverged member is never chosen
+    table = result.members_table()
+    assert table.selection[gd_best] == "selected" and table.selection[2].startswith("diverged at step")
+    loser = 1 - gd_best
+    assert table.selection[loser] == f"higher score than lr={members[gd_best][history_lib.LR_KEY]} " \
+                                     f"({score[loser]:.4g} vs {score[gd_best]:.4g})"
+
+
+def test_selection_rules_out_a_member_whose_loss_rises_late():
+    """A loss that rises in the second half by more than RISE_LIMIT of its initial value is unstable,
+    even when its worst tail value is the lowest; a lower but stable member wins."""
+    step = np.array([0, 10, 50, 80, 90, 100])
+    loss = np.array([[2.0, 1.0, 0.5, 0.58, 0.45, 0.40],  # rises 0.08 = 4% of 2.0 after step 50: stable
+                     [2.0, 1.0, 0.3, 0.2, 0.42, 0.25],   # rises 0.22 = 11% of 2.0 after step 50: unstable
+                     [2.0, 1.5, 1.0, 0.9, 0.85, 0.8]])   # stable, higher
+    history = history_lib.History(config={}, members=[{history_lib.LR_KEY: lr} for lr in (0.1, 0.3, 0.03)],
+                                  step=step, records={"loss": loss}, class_counts=np.ones((3, 2)),
+                                  diverged_step=np.full(3, -1), selected=np.ones(3, bool))
+    result = history_lib.select_best_lr(history, "loss")
+    assert list(result.selected) == [True, False, False]
+    assert result.selection[1].startswith("unstable: loss rose by 11%")
+    assert result.selection[2] == "higher score than lr=0.1 (0.9 vs 0.58)"
 
 
 SHARD_SCRIPT = """
@@ -93,6 +116,87 @@ def test_four_device_sharding_equals_one_device(tiny_config, tmp_path):
         np.testing.assert_allclose(outputs[4][name], outputs[1][name], rtol=1e-6, atol=1e-7)
 
 
+def test_selection_takes_the_smaller_lr_when_scores_tie_within_rounding():
+    """Two runs that both fitted (tail losses 1e-6 and 1e-9) tie: the smaller learning rate wins."""
+    loss = np.array([[2.0, 1.0, 1e-6, 1e-6], [2.0, 0.5, 1e-9, 1e-9]])
+    history = history_lib.History(config={}, members=[{history_lib.LR_KEY: lr} for lr in (1.0, 3.0)],
+                                  step=np.array([0, 10, 90, 100]), records={"loss": loss}, class_counts=np.ones((2, 2)),
+                                  diverged_step=np.full(2, -1), selected=np.ones(2, bool))
+    result = history_lib.select_best_lr(history, "loss")
+    assert list(result.selected) == [True, False]
+    assert result.selection[1] == "ties with lr=1.0 (1e-09 vs 1e-06): the smaller lr wins"
+
+
+SELECTION_SCRIPT = """
+import sys, dataclasses, json
+import numpy as np
+sys.path.insert(0, {tests!r})
+from conftest import load_config_module
+from dynamics import history, sweep, train
+import jax
+module = load_config_module("heavy_tail_linear")
+config = module.get_config().to_dict()
+config["data"].update(num_classes=31, num_samples=160, input_dim=192)  # the paper's construction at m = 5
+config["train"].update(num_steps=40, chunk_steps=41)
+members = module.get_sweep() + sweep.product(sweep.axis("optimizer.name", ["gd"]),
+                                             sweep.axis("optimizer.learning_rate", [1.0, 10.0, 100.0]))
+h = train.run(config, sweep.product(members, sweep.axis("seed", {seeds!r})), progress=lambda s: None)
+selections = []
+for seed in {seeds!r}:
+    idx = [i for i, m in enumerate(h.members) if m["seed"] == seed]
+    one = dataclasses.replace(h, members=[h.members[i] for i in idx], records={{k: v[idx] for k, v in h.records.items()}},
+                              class_counts=h.class_counts[idx], diverged_step=h.diverged_step[idx], selected=h.selected[idx])
+    selections.append(history.select_best_lr(one, "loss").selection)
+json.dump(dict(devices=len(jax.devices()), selections=selections), open({out!r}, "w"))
+"""
+
+
+@pytest.mark.slow
+def test_lr_selection_is_the_same_on_one_and_four_devices_and_across_init_seeds(tmp_path):
+    """The main job's sweep (configs/heavy_tail_linear.py at m = 5 and 40 steps, plus GD at lr 1, 10 and 100,
+    chaotic there) selects the same members on 1 and 4 forced host devices and for init seeds 0, 1, 2
+    (PyTorch's uniform init: a different W_0 per seed). Measured: the chaotic members differ between 1 and
+    4 devices (GD lr 10, seed 1: loss rose by 5379% vs 4177% of its initial value) and are out with a
+    margin (the smallest rise, GD lr 1: 198% against the 5% limit); the closest winning margin is GD lr 0.1
+    over 0.03, tail scores 2.713 vs 2.918 (seed 0)."""
+    seeds = [0, 1, 2]
+    runs = {}
+    for devices in (1, 4):
+        out = str(tmp_path / f"d{devices}.json")
+        script = SELECTION_SCRIPT.format(tests=os.path.dirname(__file__), seeds=seeds, out=out)
+        env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
+        subprocess.run([sys.executable, "-c", script], check=True, env=env, capture_output=True)
+        with open(out) as f:
+            runs[devices] = json.load(f)
+    assert runs[1]["devices"] == 1 and runs[4]["devices"] == 4
+    chosen = lambda selection: [note == "selected" for note in selection]
+    reference = chosen(runs[1]["selections"][0])
+    for devices in (1, 4):
+        for selection in runs[devices]["selections"]:
+            assert chosen(selection) == reference, (devices, selection)
+    assert any(note.startswith("unstable") for note in runs[1]["selections"][0])  # the test has chaotic members
+
+
+def test_head_only_training_leaves_the_hidden_layers_at_their_init(tiny_config):
+    """model.trainable='head' (Kunstner et al. 2024's last-layer runs): the optimizer moves the head only."""
+    tiny_config["model"] = dict(name="mlp", hidden=(8,), use_bias=True, init="pytorch_uniform", trainable="head",
+                                init_scale=1.0)
+    steps = {}
+    for trainable in ("head", "all"):
+        tiny_config["model"]["trainable"] = trainable
+        configs, (group,) = train.plan(tiny_config, [{"optimizer.name": "adam", "optimizer.learning_rate": 0.01}])
+        numbers = {k: v[0] for k, v in group.numbers.items()}
+        first = state = train.init_state(group.setup, numbers, group.data)
+        bound = 1 / np.sqrt(16)  # PyTorch's nn.Linear: U[-1/sqrt(fan_in), 1/sqrt(fan_in)], fan_in = d = 16
+        assert 0.8 * bound < np.abs(first.params["dense_0"]["kernel"]).max() <= bound
+        assert np.abs(first.params["dense_0"]["bias"]).max() <= bound
+        for step in range(3):
+            state = train.train_step(group.setup, numbers, group.data, state, step)
+        steps[trainable] = jax.tree.map(lambda a, b: float(np.abs(a - b).max()), state.params, first.params)
+    assert steps["head"]["dense_0"] == {"kernel": 0.0, "bias": 0.0}
+    assert min(steps["head"]["head"].values()) > 0 and min(steps["all"]["dense_0"].values()) > 0
+
+
 def test_history_round_trip_and_tidy_table(tiny_config, tmp_path):
     result = train.run(tiny_config, lr_sweep("gd", [0.5, 1.0]), **QUIET)
     result.save(str(tmp_path))
@@ -109,26 +213,34 @@ def test_history_round_trip_and_tidy_table(tiny_config, tmp_path):
     assert row.class_count == result.class_counts[1, 4]
 
 
+@pytest.mark.slow
 def test_kunstner_gd_leaves_rare_classes_behind(tiny_config):
     """Kunstner et al. 2024: on heavy-tailed classes GD makes slow progress on low-frequency classes
-    while Adam and sign descent do not. Step-Zipf with m=6 (63 classes, rarest has 2 samples), d=48 < n=384,
-    300 full-batch steps, each optimizer at its best learning rate from a grid. Measured rare/frequent
-    loss ratios: GD 0.94, Adam 0.026, sign 0.021 (factors 36 and 45); we require a factor of 10.
+    while Adam and sign descent do not. Step-Zipf with m=6 (63 classes, rarest has 2 samples), d=48 < n=384
+    (small and fast; configs/heavy_tail_linear.py runs the paper's d > n), PyTorch's init, 300 full-batch
+    steps, each optimizer at its best learning rate from a grid, selected jointly over init seeds 0, 1, 2.
+    Measured rare/frequent final loss ratios (seeds 0, 1, 2): GD (lr 1; lr 3 is unstable for seeds 1
+    and 2) 1.80, 1.79, 1.79; Adam (lr 0.1) 0.027, 0.024, 0.026; sign (lr 0.01) 0.017, 0.022, 0.017: the smallest GD/Adam and GD/sign factors are
+    65 and 80; we require 30 (about half the measured).
     """
     config = dict(tiny_config)
     config["data"] = dict(config["data"], num_classes=63, num_samples=384, input_dim=48)
-    config["train"] = dict(config["train"], num_steps=300, chunk_steps=301, num_log_points=6,
+    config["model"] = dict(config["model"], init="pytorch_uniform", init_scale=1.0)
+    config["train"] = dict(config["train"], num_steps=300, chunk_steps=301, num_log_points=24,
                            per_class_grad_norm=False)
     members = sweep.chain(lr_sweep("gd", [0.3, 1.0, 3.0, 10.0]), lr_sweep("adam", [0.01, 0.03, 0.1, 0.3]),
                           lr_sweep("sign", [0.001, 0.003, 0.01, 0.03]))
-    result = history_lib.select_best_lr(train.run(config, members, **QUIET), "loss")
+    seeds = [0, 1, 2]
+    result = history_lib.select_best_lr(train.run(config, sweep.product(members, sweep.axis("seed", seeds)),
+                                                  **QUIET), "loss")
     counts = result.class_counts[0]
     ratio = {}
     for i in np.flatnonzero(result.selected):
         final = result.records["per_class_loss"][i, -1]
-        ratio[result.members[i]["optimizer.name"]] = final[counts == counts.min()].mean() / final[counts == counts.max()].mean()
-    assert ratio["gd"] >= 10 * ratio["adam"], ratio
-    assert ratio["gd"] >= 10 * ratio["sign"], ratio
+        ratio.setdefault(result.members[i]["optimizer.name"], []).append(
+            final[counts == counts.min()].mean() / final[counts == counts.max()].mean())
+    assert min(ratio["gd"]) >= 30 * max(ratio["adam"]), ratio
+    assert min(ratio["gd"]) >= 30 * max(ratio["sign"]), ratio
 
 
 def test_francazi_gd_raises_minority_loss_while_per_class_normalisation_does_not(tiny_config):

@@ -19,13 +19,10 @@ Conventions:
 import numpy as np
 from scipy.special import gammaln, xlog1py, xlogy
 
+from theory import checks
+
 METHODS = ("gd", "per_class_normalized")
 COUNT_MODELS = ("fixed", "binomial", "poisson")
-
-
-def _check_choice(what, value, choices):
-    if value not in choices:
-        raise ValueError(f"unknown {what} {value!r}; valid choices: {', '.join(choices)}")
 
 
 def _grads(per_class_grads):
@@ -35,25 +32,18 @@ def _grads(per_class_grads):
     return g
 
 
-def _probs(class_probs, size):
-    pi = np.asarray(class_probs, dtype=np.float64)
-    if pi.shape != (size,) or not np.all(np.isfinite(pi)) or np.any(pi < 0) or pi.sum() <= 0:
-        raise ValueError(f"class_probs must be [{size}] non-negative numbers, not all 0")
-    return pi / pi.sum()
-
-
 def update_direction(per_class_grads, class_probs=None, method="gd"):
     """The step direction d (θ ← θ − η d) of GD or PCNGD from per-class gradients: [P].
 
     Francazi et al. 2023: GD on the mean loss, d = Σ_j π_j g_j (needs class_probs);
     PCNGD, d = Σ_j g_j/‖g_j‖ (zero gradients skipped).
     """
-    _check_choice("method", method, METHODS)
+    checks.choice("method", method, METHODS)
     g = _grads(per_class_grads)
     if method == "gd":
         if class_probs is None:
             raise ValueError("method 'gd' needs class_probs (∇L = Σ_j π_j g_j)")
-        return _probs(class_probs, g.shape[0]) @ g
+        return checks.class_probs(class_probs, size=g.shape[0]) @ g
     norms = np.linalg.norm(g, axis=1)
     inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
     return inv @ g
@@ -88,10 +78,7 @@ def gradient_cosines(per_class_grads):
 
 def expected_class_counts(class_probs, batch_size):
     """m_k = B π_k, the expected number of class-k samples in a uniformly drawn batch of size B: [C]."""
-    pi = np.asarray(class_probs, dtype=np.float64)
-    if pi.ndim != 1 or np.any(pi < 0) or pi.sum() <= 0:
-        raise ValueError("class_probs must be a 1-D array of non-negative numbers, not all 0")
-    return float(batch_size) * pi / pi.sum()
+    return float(batch_size) * checks.class_probs(class_probs)
 
 
 def per_class_gradient_statistics(per_sample_grads, labels, num_classes):
@@ -145,7 +132,7 @@ def minibatch_gradient_cosine(expected_counts, noise_to_signal, count_model="bin
     class k has no class-k gradient. class_sizes N_k (optional) applies the without-replacement
     correction σ²/n · (N_k − n)/(N_k − 1) (samples distinct within a batch).
     """
-    _check_choice("count_model", count_model, COUNT_MODELS)
+    checks.choice("count_model", count_model, COUNT_MODELS)
     m = np.atleast_1d(np.asarray(expected_counts, dtype=np.float64))
     rho = np.broadcast_to(np.asarray(noise_to_signal, dtype=np.float64), m.shape)
     if np.any(m <= 0) or np.any(rho < 0):

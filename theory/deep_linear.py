@@ -40,12 +40,7 @@ u0 = s_k y0; it reduces to theirs exactly when inputs are whitened (λ_k = 1).
 """
 import numpy as np
 
-
-def _probs(class_probs):
-    pi = np.asarray(class_probs, dtype=np.float64)
-    if pi.ndim != 1 or pi.size < 1 or not np.all(np.isfinite(pi)) or np.any(pi < 0) or pi.sum() <= 0:
-        raise ValueError("class_probs must be a non-empty 1-D array of finite numbers >= 0, not all 0")
-    return pi / pi.sum()
+from theory import checks
 
 
 def _norms(input_norms, size):
@@ -57,11 +52,14 @@ def _norms(input_norms, size):
     return r
 
 
-def _times(times):
-    t = np.atleast_1d(np.asarray(times, dtype=np.float64))
-    if t.ndim != 1 or not np.all(np.isfinite(t)) or np.any(t < 0):
-        raise ValueError("times must be a 1-D array of finite numbers >= 0")
-    return t
+def _class_variables(class_probs, init_scale, input_norms):
+    """(π [C], input norms r [C], initial outputs y0 = a0² r [C]), checked."""
+    pi = checks.class_probs(class_probs)
+    a0 = float(init_scale)
+    if not a0 > 0:
+        raise ValueError("init_scale must be > 0")
+    r = _norms(input_norms, pi.size)
+    return pi, r, a0 * a0 * r
 
 
 def saxe_mode(strength, times, init_strength):
@@ -75,7 +73,7 @@ def saxe_mode(strength, times, init_strength):
     u0 = np.broadcast_to(np.asarray(init_strength, dtype=np.float64), s.shape)
     if np.any(s <= 0) or np.any(u0 <= 0):
         raise ValueError("strength and init_strength must be > 0")
-    t = _times(times)[:, None]
+    t = checks.times(times)[:, None]
     return s / (1.0 + (s / u0 - 1.0) * np.exp(-2.0 * s * t))
 
 
@@ -86,13 +84,13 @@ def mode_strengths(class_probs, input_norms=None):
     Σ^{yx} = Σ_k π_k e_k x_kᵀ has singular value π_k r_k on mode (e_k, x_k/r_k). The matching input
     variance is λ_k = π_k r_k² (`input_variances`); the output of class k converges to 1.
     """
-    pi = _probs(class_probs)
+    pi = checks.class_probs(class_probs)
     return pi * _norms(input_norms, pi.size)
 
 
 def input_variances(class_probs, input_norms=None):
     """Eigenvalues λ_k = π_k r_k² of the input correlation Σ^{xx} = Σ_k π_k x_k x_kᵀ: [C]."""
-    pi = _probs(class_probs)
+    pi = checks.class_probs(class_probs)
     return pi * _norms(input_norms, pi.size) ** 2
 
 
@@ -103,13 +101,8 @@ def per_class_output(class_probs, times, init_scale, input_norms=None):
     y0 = init_scale² r_k, y_k(t) = y0 e^{2 s_k t}/(1 − y0 + y0 e^{2 s_k t}) (→ 1). The other output
     coordinates stay exactly 0 under the aligned initialisation. Time t = learning_rate × step.
     """
-    pi = _probs(class_probs)
-    r = _norms(input_norms, pi.size)
-    a0 = float(init_scale)
-    if not a0 > 0:
-        raise ValueError("init_scale must be > 0")
-    y0 = a0 * a0 * r
-    t = _times(times)[:, None]
+    pi, r, y0 = _class_variables(class_probs, init_scale, input_norms)
+    t = checks.times(times)[:, None]
     rate = 2.0 * pi * r
     # y = 1/(1 + (1/y0 − 1) e^{−2 s t}), stable for all t and for y0 ≥ 1 as well
     return 1.0 / (1.0 + (1.0 / y0 - 1.0) * np.exp(-rate * t))
@@ -138,12 +131,7 @@ def learning_times(class_probs, init_scale, input_norms=None, fraction=0.5):
     f = float(fraction)
     if not 0 < f < 1:
         raise ValueError("fraction must be in (0, 1)")
-    pi = _probs(class_probs)
-    r = _norms(input_norms, pi.size)
-    a0 = float(init_scale)
-    if not a0 > 0:
-        raise ValueError("init_scale must be > 0")
-    y0 = a0 * a0 * r
+    pi, r, y0 = _class_variables(class_probs, init_scale, input_norms)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.log(f * (1.0 - y0) / (y0 * (1.0 - f))) / (2.0 * pi * r)
     t = np.where(y0 >= f, 0.0, t)

@@ -34,6 +34,8 @@ import numpy as np
 from scipy import integrate, optimize
 from scipy.special import logsumexp
 
+from theory import checks
+
 FLOWS = ("gd", "sign", "normalized")
 MODELS = ("orthogonal", "unigram")
 
@@ -47,34 +49,6 @@ _EXCESS_RTOL = 1e-6
 _SERIES_RADIUS = 2.0
 _SERIES_TERMS = 18
 _MAX_STEPS = 20000
-
-
-# ----------------------------------------------------------------------------- input checks
-
-
-def _check_choice(what, value, choices):
-    if value not in choices:
-        raise ValueError(f"unknown {what} {value!r}; valid choices: {', '.join(choices)}")
-
-
-def _probs(class_probs, positive):
-    pi = np.asarray(class_probs, dtype=np.float64)
-    if pi.ndim != 1 or pi.size < 2:
-        raise ValueError(f"class_probs must be a 1-D array of at least 2 classes, got shape {pi.shape}")
-    if not np.all(np.isfinite(pi)) or np.any(pi < 0) or pi.sum() <= 0:
-        raise ValueError("class_probs must be finite, non-negative and not all zero")
-    if positive and np.any(pi <= 0):
-        raise ValueError("the unigram model needs class_probs > 0 (its optimum is log π_k)")
-    return pi / pi.sum()
-
-
-def _times(times):
-    t = np.atleast_1d(np.asarray(times, dtype=np.float64))
-    if t.ndim != 1:
-        raise ValueError(f"times must be a 1-D array, got shape {t.shape}")
-    if not np.all(np.isfinite(t)) or np.any(t < 0):
-        raise ValueError("times must be finite and >= 0")
-    return t
 
 
 # ----------------------------------------------------------------------------- orthogonal model
@@ -129,8 +103,8 @@ def orthogonal_gd_tail(class_probs, times):
     error of the tail is O(log(C π_k t)/(π_k t)): it holds once π_k t ≫ log(C π_k t).
     Returns [T, C] (inf where π_k t = 0).
     """
-    pi = _probs(class_probs, positive=False)
-    t = _times(times)
+    pi = checks.class_probs(class_probs, min_classes=2)
+    t = checks.times(times)
     c = pi.size
     with np.errstate(divide="ignore"):
         return (c - 1.0) / (c * np.outer(t, pi))
@@ -213,9 +187,9 @@ def orthogonal_per_class_loss(class_probs, times, flow="gd"):
     Cost: 'gd' and 'sign' are closed form; 'normalized' integrates one scalar ODE whose right-hand
     side solves all C margins (~1 s of CPU for C = 10^4).
     """
-    _check_choice("flow", flow, FLOWS)
-    pi = _probs(class_probs, positive=False)
-    t = _times(times)
+    checks.choice("flow", flow, FLOWS)
+    pi = checks.class_probs(class_probs, min_classes=2)
+    t = checks.times(times)
     c = pi.size
     if flow == "gd":
         return _orthogonal_loss_from_margin(orthogonal_gd_margin(np.outer(t, pi), c), c)
@@ -770,9 +744,9 @@ def unigram_per_class_loss(class_probs, times, flow="gd", init_logits=None):
       past L_∞ the returned state is the optimum up to ‖π − p‖ < 1e-13. Discrete normalised GD
       instead oscillates around the optimum at a distance ~η once t ≈ L_∞.
     """
-    _check_choice("flow", flow, FLOWS)
-    pi = _probs(class_probs, positive=True)
-    t = _times(times)
+    checks.choice("flow", flow, FLOWS)
+    pi = checks.class_probs(class_probs, min_classes=2, positive=True)
+    t = checks.times(times)
     w0 = _unigram_init(pi, init_logits)
     if flow == "gd":
         logp = _unigram_gd_logp(pi, w0, t)
@@ -785,7 +759,7 @@ def unigram_per_class_loss(class_probs, times, flow="gd", init_logits=None):
 
 def unigram_excess_loss(class_probs, times, flow="gd", init_logits=None):
     """ℓ_k(t) + log π_k for the unigram model: [T, C] (→ 0; see `unigram_per_class_loss`)."""
-    pi = _probs(class_probs, positive=True)
+    pi = checks.class_probs(class_probs, min_classes=2, positive=True)
     return unigram_per_class_loss(pi, times, flow, init_logits) + np.log(pi)[None, :]
 
 
@@ -808,14 +782,14 @@ def time_to_loss(class_probs, threshold, flow="gd", model="orthogonal", init_log
       threshold/10; threshold must be > 0.
     Time unit: t = learning_rate × step.
     """
-    _check_choice("flow", flow, FLOWS)
-    _check_choice("model", model, MODELS)
+    checks.choice("flow", flow, FLOWS)
+    checks.choice("model", model, MODELS)
     threshold = float(threshold)
     if not threshold >= 0:
         raise ValueError("threshold must be >= 0")
     if model == "orthogonal":
-        return _orthogonal_time_to_loss(_probs(class_probs, positive=False), threshold, flow)
-    pi = _probs(class_probs, positive=True)
+        return _orthogonal_time_to_loss(checks.class_probs(class_probs, min_classes=2), threshold, flow)
+    pi = checks.class_probs(class_probs, min_classes=2, positive=True)
     w0 = _unigram_init(pi, init_logits)
     if flow == "sign":
         return _UnigramSignFlow(pi, w0).time_to_excess(threshold)

@@ -123,8 +123,8 @@ def _label_counts(y: np.ndarray, num_classes: int) -> np.ndarray:
     return np.bincount(y.reshape(-1), minlength=num_classes).astype(np.int64)
 
 
-def wordfreq_markov(vocab_size: int, seq_len: int, num_sequences: int, num_test_sequences: int,
-                    unigram_mix: float, num_successor_maps: int, seed: int) -> Dataset:
+def wordfreq_markov(vocab_size: int = 1000, seq_len: int = 32, num_sequences: int = 64, num_test_sequences: int = 0,
+                    unigram_mix: float = 0.3, num_successor_maps: int = 4, seed: int = 0) -> Dataset:
     """Token windows from an order-1 Markov chain whose unigram law is English's (wordfreq).
 
     Classes: the top `vocab_size` English words plus '<unk>', ranked by frequency
@@ -207,8 +207,8 @@ def token_windows(units: list, vocab_size: int, seq_len: int, max_sequences: int
     return Dataset(x=x, y=y, class_counts=_label_counts(y, len(ranks)), x_test=x_test, y_test=y_test)
 
 
-def local_text(path: str, level: str, vocab_size: int, seq_len: int, max_sequences: int,
-               test_fraction: float) -> Dataset:
+def local_text(path: str = "", level: str = "word", vocab_size: int = 1000, seq_len: int = 32,
+               max_sequences: int = 64, test_fraction: float = 0.0) -> Dataset:
     """Next-token windows from a local UTF-8 text file, word- or byte-level (`token_windows`)."""
     if not isinstance(path, str) or not os.path.isfile(path):
         raise ConfigError(f"data.path must name a readable text file, got {path!r}")
@@ -220,8 +220,8 @@ def local_text(path: str, level: str, vocab_size: int, seq_len: int, max_sequenc
     return token_windows(tokenize(text, level), vocab_size, seq_len, max_sequences, test_fraction)
 
 
-def cached_text(corpus: str, level: str, vocab_size: int, seq_len: int, max_sequences: int,
-                test_fraction: float) -> Dataset:
+def cached_text(corpus: str = "wikitext2", level: str = "word", vocab_size: int = 1000, seq_len: int = 32,
+                max_sequences: int = 64, test_fraction: float = 0.0) -> Dataset:
     """WikiText-2 or TinyStories (training split) read offline from the Hugging Face `datasets` cache.
 
     Never downloads: sets HF_DATASETS_OFFLINE=1 and HF_HUB_OFFLINE=1 in this process and fails

@@ -6,12 +6,12 @@ import inspect
 
 from dynamics.errors import ConfigError, check_choice, check_keys
 from dynamics.models.base import Model, from_flax
-from dynamics.models.mlp import MLP
+from dynamics.models.mlp import INITS, MLP
 from dynamics.models.cnn import cnn
 from dynamics.models.collapse import ufm
 from dynamics.models.grokking import diagonal_linear, embed_mlp, modular_transformer, two_layer_relu
 from dynamics.models.transformer import transformer
-from dynamics.models.theory_models import deep_linear, linear_no_bias, unigram
+from dynamics.models.solvable import deep_linear, linear_no_bias, unigram
 
 
 def check_bool(name: str, value) -> None:
@@ -19,19 +19,30 @@ def check_bool(name: str, value) -> None:
         raise ConfigError(f"{name} must be True or False, got {value!r}")
 
 
-def linear(example_x, num_classes: int, use_bias: bool) -> Model:
-    """Linear softmax model: logits = W x (+ b)."""
+def linear(example_x, num_classes: int, use_bias: bool = True, init: str = "lecun_normal") -> Model:
+    """Linear softmax model: logits = W x (+ b); init: lecun_normal (flax) | pytorch_uniform (nn.Linear)."""
     check_bool("model.use_bias", use_bias)
-    return from_flax(MLP(hidden=(), num_classes=num_classes, use_bias=use_bias), example_x)
+    check_choice("initialisation (model.init)", init, INITS)
+    return from_flax(MLP(hidden=(), num_classes=num_classes, use_bias=use_bias, initializer=init), example_x)
 
 
-def mlp(example_x, num_classes: int, hidden: tuple, use_bias: bool) -> Model:
-    """ReLU multilayer perceptron with the given hidden widths."""
+TRAINABLE = ("all", "head")
+
+
+def mlp(example_x, num_classes: int, hidden: tuple = (64, 64), use_bias: bool = True, init: str = "lecun_normal",
+        trainable: str = "all") -> Model:
+    """ReLU multilayer perceptron with the given hidden widths; init as for `linear`. trainable='head'
+    trains the last layer only (Kunstner et al. 2024's last-layer runs): the hidden layers keep their init."""
     if not isinstance(hidden, (tuple, list)) or not hidden or any(
             isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in hidden):
         raise ConfigError(f"model.hidden must be a non-empty tuple of positive integers, got {hidden!r}")
     check_bool("model.use_bias", use_bias)
-    return from_flax(MLP(hidden=tuple(hidden), num_classes=num_classes, use_bias=use_bias), example_x)
+    check_choice("initialisation (model.init)", init, INITS)
+    check_choice("trainable parameters (model.trainable)", trainable, TRAINABLE)
+    model = from_flax(MLP(hidden=tuple(hidden), num_classes=num_classes, use_bias=use_bias, initializer=init), example_x)
+    if trainable == "head":
+        model = model._replace(trainable=lambda params: {layer: layer == "head" for layer in params})
+    return model
 
 
 MODELS = {"linear": linear, "mlp": mlp, "transformer": transformer, "cnn": cnn,

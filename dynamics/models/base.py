@@ -7,12 +7,15 @@ class Model(NamedTuple):
 
     features(params, x) -> the penultimate features [N, D] and classifier(params) -> the last
     layer's weights [C, D], for models that have them (neural-collapse metrics use both).
+    trainable(params) -> a prefix tree of bools, False where the optimizer must leave the parameters
+    as initialised (None: train everything).
     """
 
     init: Callable
     apply: Callable
     features: Optional[Callable] = None
     classifier: Optional[Callable] = None
+    trainable: Optional[Callable] = None
 
 
 def from_flax(module, example_x, head: str = "head") -> Model:

@@ -71,8 +71,8 @@ from dynamics.plots.collapse import (collapse_nc_curves, collapse_ufm_geometry, 
 from dynamics.plots.grokking import (grokking_diagonal, grokking_imbalanced, grokking_modular,  # noqa: E402
                                      grokking_xor)
 from dynamics.plots.heavy_tail import heavy_tail_buckets, hessian_vs_frequency, reweighting  # noqa: E402
-from dynamics.plots.theory import (class_competition_figure, deep_linear_learning_times,  # noqa: E402
-                                   theory_curves, time_to_threshold)
+from dynamics.plots.competition import class_competition_figure  # noqa: E402
+from dynamics.plots.flows import deep_linear_learning_times, theory_curves, time_to_threshold  # noqa: E402
 
 FIGURES = {"per_class_loss": per_class_loss, "heavy_tail_buckets": heavy_tail_buckets,
            "reweighting": reweighting, "hessian_vs_frequency": hessian_vs_frequency,

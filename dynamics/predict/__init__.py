@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from dynamics import sweep
-from dynamics.predict import flows, grokking
+from dynamics.predict import competition, flows, grokking
 
-PHENOMENA = (flows, grokking)
+PHENOMENA = (flows, competition, grokking)
 COLUMNS = ("member", "prediction", "quantity", "error", "tolerance", "within_tolerance")
 
 

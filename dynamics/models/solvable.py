@@ -27,7 +27,8 @@ DEEP_LINEAR_INITS = ("aligned", "random")
 
 
 def unigram(example_x, num_classes: int) -> Model:
-    """Bias-only softmax model: logits = w for every sample, w(0) = 0; params {'bias': [C]}."""
+    """Bias-only softmax model: logits = w for every sample, w(0) = 0; params {'bias': [C]}. Takes no
+    model keys."""
 
     def apply(params, x):
         return jnp.broadcast_to(params["bias"], x.shape[:1] + params["bias"].shape)
@@ -36,12 +37,16 @@ def unigram(example_x, num_classes: int) -> Model:
 
 
 def linear_no_bias(example_x, num_classes: int) -> Model:
-    """Linear softmax model without bias, logits = W x (the 'linear' model with use_bias=False)."""
+    """Linear softmax model without bias, logits = W x (the 'linear' model with use_bias=False). Takes
+    no model keys."""
     return from_flax(MLP(hidden=(), num_classes=num_classes, use_bias=False), example_x)
 
 
-def deep_linear(example_x, num_classes: int, hidden: int, init: str) -> Model:
-    """Two-layer linear network ŷ = W2 W1 x without biases, hidden width `hidden`.
+def deep_linear(example_x, num_classes: int, hidden: int = 32, init: str = "aligned") -> Model:
+    """Two-layer linear network ŷ = W2 W1 x without biases.
+
+    hidden: the hidden width h (default 32); init: 'aligned' (default, Saxe et al.'s balanced
+    initialisation, which the theory solves exactly) | 'random' (see the module doc).
 
     params {'dense_0': {'kernel': W1ᵀ [d, h]}, 'head': {'kernel': W2ᵀ [h, C]}} (flax layout), so
     features(x) = W1 x and classifier = W2. 'aligned' needs d ≥ C and h ≥ C (see the module doc).
