@@ -1,12 +1,13 @@
 """The one entry point: an experiment end to end. Plan, train (resuming from the workdir's
 checkpoint), select, save, predict, draw. dynamics.main and dynamics.figures only parse their
-flags and call `run`; a notebook calls it the same way (without a workdir it only trains and selects).
+flags and call `run`; a notebook calls it the same way (without a workdir it only trains, keeps what
+the predictions need from the data (dynamics.predict.with_data_records) and selects).
 """
 import os
 
 from dynamics import atomic, checkpoint, pieces, plots, predict, train
-from dynamics.data import build_dataset
 from dynamics import history as history_lib
+from dynamics.data import build_dataset
 from dynamics.errors import ConfigError, check_choice, check_keys
 
 AGREEMENT_FILE = "agreement.csv"
