@@ -1,11 +1,13 @@
 """The one entry point: an experiment end to end. Plan, train (resuming from the workdir's
 checkpoint), select, save, predict, draw. dynamics.main and dynamics.figures only parse their
-flags and call `run`; a notebook calls it the same way (without a workdir it only trains and selects).
+flags and call `run`; a notebook calls it the same way (without a workdir it only trains, keeps what
+the predictions need from the data (dynamics.predict.with_data_records) and selects).
 """
 import os
 
 from dynamics import atomic, checkpoint, pieces, plots, predict, train
 from dynamics import history as history_lib
+from dynamics.data import build_dataset
 from dynamics.errors import ConfigError, check_choice, check_keys
 
 AGREEMENT_FILE = "agreement.csv"
@@ -37,11 +39,12 @@ def run(config: dict, members: list = ({},), workdir: str = None, overwrite: boo
             raise ConfigError(f"workdir {workdir!r} already holds results ({', '.join(existing)}); "
                               "pass --overwrite to replace them")
     history = train.run(config, members, progress, workdir=workdir, fresh=overwrite, pieces=own)
+    history = predict.with_data_records(history, lambda data: build_dataset(data, own.datasets))
     if config["select"]["rule"] == "best_lr":
         history = history_lib.select_best_lr(history, config["select"]["metric"])
     if workdir is None:
         return history
-    history.save(workdir)
+    history.save(workdir, predict.member_columns(history))
     table = predict.agreement(history)
     if table is not None:
         atomic.write_bytes(os.path.join(workdir, AGREEMENT_FILE), lambda f: table.to_csv(f, index=False))
