@@ -27,7 +27,6 @@ import ml_collections
 from dynamics.errors import ConfigError, check_choice
 
 CONFIGS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs")
-VARIANTS = ("", "small", "paper")
 
 
 def _sections() -> ml_collections.ConfigDict:

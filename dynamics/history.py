@@ -7,6 +7,7 @@ renamed, so a crash never leaves a half-written result.
 import dataclasses
 import json
 import os
+import zipfile
 from typing import Optional
 
 import numpy as np
@@ -141,11 +142,19 @@ class History:
 
     @classmethod
     def load(cls, workdir: str) -> "History":
-        with open(os.path.join(workdir, "config.json")) as f:
-            meta = json.load(f)
-        with np.load(os.path.join(workdir, "history.npz")) as z:
-            arrays = {k: z[k] for k in z.files}
-        fixed = {k: arrays.pop(k) for k in ("step", "class_counts", "diverged_step", "selected")}
+        """The History saved in workdir; a missing, truncated or corrupt file is a one-line ConfigError."""
+        path = os.path.join(workdir, "config.json")
+        try:
+            with open(path) as f:
+                meta = json.load(f)
+            meta["config"], meta["members"]  # noqa: B018 - both must be there
+            path = os.path.join(workdir, "history.npz")
+            with np.load(path) as z:
+                arrays = {k: z[k] for k in z.files}
+            fixed = {k: arrays.pop(k) for k in ("step", "class_counts", "diverged_step", "selected")}
+        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as e:
+            raise ConfigError(f"cannot read {path}: {type(e).__name__}: {' '.join(str(e).split())[:200]}; "
+                              "rerun the experiment (--overwrite) to write it again")
         fixed["test_class_counts"] = arrays.pop("test_class_counts", None)  # absent in older workdirs
         selection = arrays.pop("selection", None)
         fixed["selection"] = None if selection is None else selection.tolist()
