@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -24,12 +26,14 @@
 # accuracy stays at chance, and only much later jumps to 100% (dotted lines: the steps where each
 # reaches 99%); the weight norm; the share of the token embedding's energy on its few key Fourier
 # frequencies of Z_p, which rises as the network switches to the Fourier algorithm Nanda et al.
-# describe; and the embedding's Fourier spectrum at initialisation, fit, generalisation and end.
+# describe; the embedding's Fourier spectrum at initialisation, fit, generalisation and end; and
+# Nanda et al.'s progress measures (restricted and excluded loss beside the train and test loss).
 #
-# The other grokking configs, drawn the same way by the figure gallery
-# (`python -m dynamics.figures grokking_xor grokking_diagonal --outdir=runs/gallery`):
+# At the end, the diagonal linear network (Lyu et al. 2024) with its theory beside it. The other
+# grokking configs are drawn the same way by the figure gallery
+# (`python -m dynamics.figures grokking_xor grokking_imbalanced --small --outdir=runs/gallery`):
 # `grokking_xor.py` (Xu et al. 2024, benign overfitting then grokking on XOR clusters) and
-# `grokking_diagonal.py` (Lyu et al. 2024, large initialisation and small weight decay).
+# `grokking_imbalanced.py` (per-class grokking on a Zipfian training set).
 
 # %%
 # Install (Colab): clone the repository (its configs/ come with it) and install it. Skipped when
@@ -43,31 +47,49 @@ if importlib.util.find_spec("dynamics") is None:
     sys.path.insert(0, os.path.abspath("dynamics_repo"))
 
 # %%
-# SMALL = True: p = 31 and a smaller MLP (it still groks, near step 1200), under a minute on a CPU.
-# SMALL = False: the config as it is (p = 97, 1200 steps; about a minute on a 2-core CPU).
+# SMALL = True: the config's small variant (configs/grokking_modular.py:small, the claim test's
+# instance): p = 31, half the pairs, a smaller MLP; it groks near step 500-1000 of 1200, in about a
+# minute on a CPU. SMALL = False: the config as it is (p = 97, 1200 steps; about a minute on a 2-core CPU).
 SMALL = os.environ.get("DYNAMICS_SMALL", "1") == "1"
 
 # %%
 from IPython.display import Image, display
 
-from dynamics import figures, plots, train
+from dynamics import config, experiment, predict
 
-config, members = figures.load_experiment("grokking_modular")
-if SMALL:
-    config["data"].update(p=31, train_fraction=0.5)  # 480 of the 961 pairs for training
-    config["model"].update(embed_dim=64, hidden_dim=128)
-    config["train"].update(num_steps=1500, chunk_steps=1500, num_log_points=40)
-print(config["data"], config["optimizer"]["name"], config["optimizer"]["weight_decay"])
-history = train.run(config, members, progress=print)
+cfg, members = config.load_named("grokking_modular", "small" if SMALL else "")
+print(cfg["data"], cfg["optimizer"]["name"], cfg["optimizer"]["weight_decay"])
+
+# %% [markdown]
+# One call runs it, saves the History (and members.csv, with the grokking columns) and draws the
+# config's figure into the workdir, as
+# `python -m dynamics.main --config=configs/grokking_modular.py:small --workdir=runs/grokking_modular` does.
 
 # %%
-plots.grokking_modular(history, "grokking.png")
-display(Image("grokking.png"))
+history = experiment.run(cfg, members, workdir="runs/grokking_modular", overwrite=True)
+display(Image("runs/grokking_modular/figures/grokking_modular.png"))
 
 # %% [markdown]
 # The fit step (train accuracy ≥ 99%), the generalisation step (test accuracy ≥ 99%) and their
-# difference, as `members.csv` records them:
+# difference, as `members.csv` records them (`dynamics.predict.grokking.member_columns`):
 
 # %%
-table = history.members_table()
+table = history.members_table(predict.member_columns(history))
 print(table[["fit_step", "generalization_step", "grokking_time", "final_accuracy", "final_test_accuracy"]])
+
+# %% [markdown]
+# ## Theory beside the simulation: the diagonal linear network
+#
+# Lyu et al. 2024 (*Dichotomy of Early and Late Phase Implicit Biases Can Provably Induce Grokking*,
+# Sec. 3.2.3): from a large initialisation α with small weight decay λ, GD on a diagonal linear
+# network first generalises like the kernel (ℓ2 max-margin) predictor and only near step
+# log(α / α_rich) / (ηλ) jumps to the sparse (ℓ1 max-margin) one. `configs/grokking_diagonal.py:small`
+# runs one (α, λ) in seconds; the run stores what the prediction needs from the data (the two
+# predictors' test errors, the training data's α_rich), so the figure and the agreement table
+# (`agreement.csv`: measured error against the tolerance the tests assert) read the History alone.
+
+# %%
+cfg, members = config.load_named("grokking_diagonal", "small" if SMALL else "")
+history = experiment.run(cfg, members, workdir="runs/grokking_diagonal", overwrite=True)
+display(Image("runs/grokking_diagonal/figures/grokking_diagonal.png"))
+print(predict.agreement(history).to_string(index=False))

@@ -5,7 +5,8 @@ decay lambda on sparse linear classification (n = 50 < d = 100). It first fits t
 kernel predictor (l2 max margin, test error ~0.26 here), and only near step
 log(alpha / alpha_rich) / (eta * lambda) jumps to the sparse predictor (l1 max margin, test error 0).
 The figure sets the measured plateau error, final error and transition step against
-theory/grokking.py's predictions over a grid of alpha and lambda.
+theory/grokking.py's predictions over a grid of alpha and lambda; agreement.csv states the
+same per member (dynamics.predict.grokking: measured error against the claim test's tolerance).
 
 Measured (alpha in {1.5, 2, 3} x lambda in {0.01, 0.03}; eta = 0.5 / (2 alpha^2 lambda_max)):
   plateau test error 0.2515-0.2595 vs the kernel predictor's 0.2615;
@@ -19,12 +20,12 @@ The classification version only: the library's losses take integer labels, so th
 sparse linear classification (logits [0, f]: cross-entropy = logistic loss), not regression.
 
 Run:     python -m dynamics.main --config=configs/grokking_diagonal.py --workdir=/tmp/grokking_diagonal
+Small:   python -m dynamics.main --config=configs/grokking_diagonal.py:small --workdir=/tmp/grokking_diagonal_small   (tests, notebooks, figures --small)
 Runtime: ~24 s on the shared 2-core CPU (9.7 s of CPU; 6 vmapped members x 90k GD steps in 8 s,
-         the rest is start-up and the theory in the figure).
+         the rest is start-up and the theory at the end of the run).
+         small: 5.3 s of CPU (dynamics.main).
 """
-import ml_collections
-
-from dynamics import sweep
+from dynamics import config, sweep
 
 INIT_SCALES = (1.5, 2.0, 3.0)  # alpha
 WEIGHT_DECAYS = (0.01, 0.03)  # lambda
@@ -37,58 +38,30 @@ def learning_rate(alpha: float) -> float:
     return 0.5 / (2 * alpha**2 * LAMBDA_MAX)
 
 
-def get_config():
-    c = ml_collections.ConfigDict()
+def get_config(variant=""):
+    c = config.defaults(data="sparse_classification", model="diagonal_linear")  # n = 50 < d = 100, 3-sparse truth
     c.seed = 0  # unused randomness (the initialisation u = v = alpha is deterministic)
-
-    c.data = ml_collections.ConfigDict()
-    c.data.name = "sparse_classification"  # x in {-1, 1}^d, y = sign of a 3-sparse ±1 direction
-    c.data.num_samples = 50  # n < d
-    c.data.input_dim = 100  # d
-    c.data.num_relevant = 3  # the truth's support (odd)
-    c.data.num_test = 2000  # test samples for the 0-1 error
-    c.data.seed = 0  # the data's own seed (tests/theory/test_grokking.py's instance)
-
-    c.model = ml_collections.ConfigDict()
-    c.model.name = "diagonal_linear"  # f(x) = <u*u - v*v, x>, logits [0, f]
     c.model.init_scale = 2.0  # alpha: u = v = alpha at init (swept)
-
-    c.loss = ml_collections.ConfigDict()
-    c.loss.name = "cross_entropy"  # on logits [0, f]: the logistic loss log(1 + exp(-y f))
-    c.loss.reweight_exponent = 0.0  # class weights ∝ π_k^-p (0: plain loss)
-    c.loss.logit_adjustment = 0.0  # τ in logits + τ log π (0: none)
-
-    c.optimizer = ml_collections.ConfigDict()
-    c.optimizer.name = "gd"  # full-batch GD, as in Lyu et al.
-    c.optimizer.learning_rate = learning_rate(2.0)  # eta (swept with alpha)
-    c.optimizer.momentum = 0.0  # unused by gd
-    c.optimizer.b1 = 0.9  # unused by gd
-    c.optimizer.b2 = 0.999  # unused by gd
-    c.optimizer.eps = 1e-8  # unused by gd
+    c.optimizer.learning_rate = learning_rate(2.0)  # eta (swept with alpha); full-batch GD, as in Lyu et al.
     c.optimizer.weight_decay = 0.01  # lambda: GD on L + (lambda/2)(|u|^2 + |v|^2) (swept)
-    c.optimizer.schedule = "constant"  # constant step size
-    c.optimizer.warmup_steps = 0  # no warmup
-
-    c.train = ml_collections.ConfigDict()
     c.train.num_steps = 90000  # 1.6 x the largest predicted transition step (alpha 3, lambda 0.01)
-    c.train.batch_size = 0  # full batch
     c.train.chunk_steps = 10000  # steps per compiled scan
     c.train.num_log_points = 200  # log-spaced records
-    c.train.log_spacing = "log"  # log | linear
-    c.train.per_class_grad_norm = False  # not needed
-    c.train.extra_metrics = ()  # the 0-1 test error is 1 - test_accuracy
-    c.train.checkpoint_keep = 2  # checkpoints kept in DIR/checkpoints (one saved per chunk; resume by relaunching)
-
-    c.select = ml_collections.ConfigDict()
-    c.select.rule = "none"  # none | best_lr
-    c.select.metric = "loss"  # unused with rule none
-
-    c.figures = ("grokking_diagonal",)  # names from dynamics.plots.FIGURES
+    c.figures = ("grokking_diagonal",)  # test error vs kernel / sparse predictors and the predicted transition
+    if config.variant(variant, ("small",)) == "small":  # tests/test_grokking_claims.py's instance
+        c.model.init_scale = 1.5  # the smallest alpha of the grid
+        c.optimizer.learning_rate = learning_rate(1.5)  # its eta
+        c.optimizer.weight_decay = 0.03  # the larger lambda: predicted transition at step 3850 (seed 0)
+        c.train.num_steps = 6000  # 1.2-1.6 x the predicted transition step
+        c.train.chunk_steps = 3000  # two compiled chunks
+        c.train.num_log_points = 300  # fine enough to read the transition step off
     return c
 
 
-def get_sweep():
-    """alpha x lambda, with eta set by alpha; one vmapped program (all numbers are traced)."""
+def get_sweep(variant=""):
+    """alpha x lambda, with eta set by alpha; one vmapped program (all numbers are traced). small: one member."""
+    if variant == "small":
+        return [{}]
     scales = sweep.zip(sweep.axis("model.init_scale", INIT_SCALES),
                        sweep.axis("optimizer.learning_rate", [learning_rate(a) for a in INIT_SCALES]))
     return sweep.product(scales, sweep.axis("optimizer.weight_decay", WEIGHT_DECAYS))

@@ -27,7 +27,6 @@ import ml_collections
 from dynamics.errors import ConfigError, check_choice
 
 CONFIGS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs")
-VARIANTS = ("", "small", "paper")
 
 
 def _sections() -> ml_collections.ConfigDict:
@@ -41,7 +40,7 @@ def _sections() -> ml_collections.ConfigDict:
     c.loss.logit_adjustment = 0.0  # τ in logits + τ log π (0: none)
 
     c.optimizer = ml_collections.ConfigDict()
-    c.optimizer.name = "gd"  # a name from dynamics.optimizers.OPTIMIZERS
+    c.optimizer.name = "gd"  # a name from dynamics.optimizers.DIRECTIONS
     c.optimizer.learning_rate = 0.1  # peak step size η
     c.optimizer.momentum = 0.0  # heavy_ball's β, and sign's EMA β (0: plain sign descent)
     c.optimizer.b1 = 0.9  # adam(w) first-moment decay

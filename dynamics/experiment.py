@@ -1,11 +1,13 @@
 """The one entry point: an experiment end to end. Plan, train (resuming from the workdir's
 checkpoint), select, save, predict, draw. dynamics.main and dynamics.figures only parse their
-flags and call `run`; a notebook calls it the same way (without a workdir it only trains and selects).
+flags and call `run`; a notebook calls it the same way (without a workdir it only trains, keeps what
+the predictions need from the data (dynamics.predict.with_data_records) and selects).
 """
 import os
 
-from dynamics import atomic, checkpoint, pieces, plots, predict, train
+from dynamics import atomic, checkpoint, lock, pieces, plots, predict, train
 from dynamics import history as history_lib
+from dynamics.data import build_dataset
 from dynamics.errors import ConfigError, check_choice, check_keys
 
 AGREEMENT_FILE = "agreement.csv"
@@ -31,25 +33,32 @@ def run(config: dict, members: list = ({},), workdir: str = None, overwrite: boo
     own = pieces.with_own(datasets, models, optimizers, metrics)
     check_keys("config", config, train.SECTIONS)
     check_figures(config)
-    if workdir is not None:
+    if workdir is None:
+        return trained(config, members, progress, None, False, own)
+    with lock.held(workdir):  # before anything in the workdir is read or written
         existing = [f for f in history_lib.RESULT_FILES if os.path.exists(os.path.join(workdir, f))]
         if existing and not overwrite and not checkpoint.exists(workdir):
             raise ConfigError(f"workdir {workdir!r} already holds results ({', '.join(existing)}); "
                               "pass --overwrite to replace them")
-    history = train.run(config, members, progress, workdir=workdir, fresh=overwrite, pieces=own)
-    if config["select"]["rule"] == "best_lr":
-        history = history_lib.select_best_lr(history, config["select"]["metric"])
-    if workdir is None:
-        return history
-    history.save(workdir)
-    table = predict.agreement(history)
-    if table is not None:
-        atomic.write_bytes(os.path.join(workdir, AGREEMENT_FILE), lambda f: table.to_csv(f, index=False))
-    os.makedirs(os.path.join(workdir, "figures"), exist_ok=True)
-    draw(history, [os.path.join(workdir, "figures", f"{name}.png") for name in config["figures"]])
-    checkpoint.remove(workdir)
+        history = trained(config, members, progress, workdir, overwrite, own)
+        history.save(workdir, predict.member_columns(history))
+        table = predict.agreement(history)
+        if table is not None:
+            atomic.write_bytes(os.path.join(workdir, AGREEMENT_FILE), lambda f: table.to_csv(f, index=False))
+        os.makedirs(os.path.join(workdir, "figures"), exist_ok=True)
+        draw(history, [os.path.join(workdir, "figures", f"{name}.png") for name in config["figures"]])
+        checkpoint.remove(workdir)
     written = ", ".join(history_lib.RESULT_FILES + ((AGREEMENT_FILE,) if table is not None else ()))
     progress(f"wrote {workdir}: {written}, figures/, tensorboard/")
+    return history
+
+
+def trained(config: dict, members: list, progress, workdir, overwrite: bool, own: pieces.Pieces) -> history_lib.History:
+    """train.run, then the records a prediction needs from the data, then the learning-rate selection."""
+    history = train.run(config, members, progress, workdir=workdir, fresh=overwrite, pieces=own)
+    history = predict.with_data_records(history, lambda data: build_dataset(data, own.datasets))
+    if config["select"]["rule"] == "best_lr":
+        history = history_lib.select_best_lr(history, config["select"]["metric"])
     return history
 
 

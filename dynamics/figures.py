@@ -44,8 +44,11 @@ def is_complete(workdir: str, config_dict: dict, members: list) -> bool:
     """Whether workdir holds finished results of exactly this config and these members."""
     if checkpoint.exists(workdir) or not all(os.path.exists(os.path.join(workdir, f)) for f in RESULT_FILES):
         return False
-    with open(os.path.join(workdir, "config.json")) as f:
-        saved = json.load(f)
+    try:
+        with open(os.path.join(workdir, "config.json")) as f:
+            saved = json.load(f)
+    except (OSError, ValueError):
+        return False  # unreadable: rerun
     return saved == json.loads(json.dumps({"config": config_dict, "members": members}))
 
 

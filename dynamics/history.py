@@ -7,6 +7,7 @@ renamed, so a crash never leaves a half-written result.
 import dataclasses
 import json
 import os
+import zipfile
 from typing import Optional
 
 import numpy as np
@@ -16,7 +17,6 @@ from dynamics import atomic
 from dynamics.errors import ConfigError
 
 LR_KEY = "optimizer.learning_rate"
-GROKKING_ACCURACY = 0.99  # the accuracy that counts as fitted (train) or generalised (test)
 RESULT_FILES = ("config.json", "history.npz", "members.csv", "metrics.csv")
 
 
@@ -62,6 +62,12 @@ class History:
     def swept_keys(self) -> list:
         return list(dict.fromkeys(k for m in self.members for k in m))
 
+    def member_config(self, i: int) -> dict:
+        """Member i's resolved config: the base config with its swept values put in."""
+        from dynamics.sweep import member_configs
+
+        return member_configs(self.config, [self.members[i]])[0]
+
     def swept_values(self, i: int) -> dict:
         """Member i's value of every swept key (the base config's where member i does not set it)."""
         return {key: self.members[i].get(key, _lookup(self.config, key)) for key in self.swept_keys}
@@ -75,8 +81,9 @@ class History:
             parts.append(str(value) if key.endswith(".name") else f"{key.split('.')[-1]}={value}")
         return " ".join(parts) or "run"
 
-    def members_table(self) -> pd.DataFrame:
-        """One row per member: swept values, status, whether selected and why, and final scalar records."""
+    def members_table(self, columns: dict = None) -> pd.DataFrame:
+        """One row per member: swept values, status, whether selected and why, final scalar records, and
+        the phenomena's own `columns` {name: [M] values} (dynamics.predict.member_columns)."""
         rows = []
         for i, member in enumerate(self.members):
             row = {"member": i, **self.swept_values(i),
@@ -86,17 +93,8 @@ class History:
             for name, values in self.records.items():
                 if values.ndim == 2:
                     row[f"final_{name}"] = float(values[i, -1])
-            if "accuracy" in self.records and "test_accuracy" in self.records:
-                row.update(self.grokking_steps(i))
             rows.append(row)
-        return pd.DataFrame(rows)
-
-    def grokking_steps(self, i: int) -> dict:
-        """fit_step / generalization_step: the first logged steps where member i's train / test accuracy
-        reaches GROKKING_ACCURACY (NaN: never); grokking_time: their difference (Power et al. 2022)."""
-        fit = first_step_reaching(self.step, self.records["accuracy"][i], GROKKING_ACCURACY)
-        general = first_step_reaching(self.step, self.records["test_accuracy"][i], GROKKING_ACCURACY)
-        return {"fit_step": fit, "generalization_step": general, "grokking_time": general - fit}
+        return pd.DataFrame(rows).assign(**(columns or {}))
 
     def metrics_table(self) -> pd.DataFrame:
         """Tidy: one row per (member, step, class, split) with loss, accuracy (and grad_norm), and
@@ -127,7 +125,8 @@ class History:
             table[key] = values[table["member"].to_numpy()]
         return table
 
-    def save(self, workdir: str) -> None:
+    def save(self, workdir: str, member_columns: dict = None) -> None:
+        """member_columns: the phenomena's own members.csv columns (members_table)."""
         os.makedirs(workdir, exist_ok=True)
         meta = {"config": self.config, "members": self.members}
         _atomic(os.path.join(workdir, "config.json"), lambda f: f.write(json.dumps(meta, indent=2).encode()))
@@ -138,16 +137,24 @@ class History:
         if self.selection is not None:
             arrays["selection"] = np.array(self.selection, dtype=str)
         _atomic(os.path.join(workdir, "history.npz"), lambda f: np.savez(f, **arrays))
-        _atomic(os.path.join(workdir, "members.csv"), lambda f: self.members_table().to_csv(f, index=False))
+        _atomic(os.path.join(workdir, "members.csv"), lambda f: self.members_table(member_columns).to_csv(f, index=False))
         _atomic(os.path.join(workdir, "metrics.csv"), lambda f: self.metrics_table().to_csv(f, index=False))
 
     @classmethod
     def load(cls, workdir: str) -> "History":
-        with open(os.path.join(workdir, "config.json")) as f:
-            meta = json.load(f)
-        with np.load(os.path.join(workdir, "history.npz")) as z:
-            arrays = {k: z[k] for k in z.files}
-        fixed = {k: arrays.pop(k) for k in ("step", "class_counts", "diverged_step", "selected")}
+        """The History saved in workdir; a missing, truncated or corrupt file is a one-line ConfigError."""
+        path = os.path.join(workdir, "config.json")
+        try:
+            with open(path) as f:
+                meta = json.load(f)
+            meta["config"], meta["members"]  # noqa: B018 - both must be there
+            path = os.path.join(workdir, "history.npz")
+            with np.load(path) as z:
+                arrays = {k: z[k] for k in z.files}
+            fixed = {k: arrays.pop(k) for k in ("step", "class_counts", "diverged_step", "selected")}
+        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as e:
+            raise ConfigError(f"cannot read {path}: {type(e).__name__}: {' '.join(str(e).split())[:200]}; "
+                              "rerun the experiment (--overwrite) to write it again")
         fixed["test_class_counts"] = arrays.pop("test_class_counts", None)  # absent in older workdirs
         selection = arrays.pop("selection", None)
         fixed["selection"] = None if selection is None else selection.tolist()

@@ -11,6 +11,7 @@ resumes from the last checkpoint; a different config is refused. A workdir with 
 checkpoints is complete and is only replaced with --overwrite.
 """
 import logging
+import sys
 
 from absl import app, flags
 from absl import logging as absl_logging
@@ -31,15 +32,22 @@ def parse_flags(argv):
     try:
         return flags.FLAGS(argv)
     except flags.Error as e:
-        fail(str(e).splitlines()[0])
-    except (KeyError, AttributeError) as e:
-        fail(f"unknown config key in an override: {str(e).strip(chr(34))}")
-    except Exception as e:  # noqa: BLE001 - the config file itself failed: config.load says how
-        try:
-            config.load(next(a.split("=", 1)[1] for a in argv if a.startswith("--config=")))
-        except (ConfigError, StopIteration) as reason:
-            fail(str(reason) if isinstance(reason, ConfigError) else "--config=configs/NAME.py is required")
-        fail(f"cannot load the config: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+        cause = e.__cause__ or e.__context__
+        if not isinstance(cause, Exception):
+            fail(str(e).splitlines()[0])
+        error = cause
+    except Exception as e:  # noqa: BLE001 - reported in one line below
+        error = e
+    path = next((a.split("=", 1)[1] for a in argv if a.startswith("--config=")), None)
+    if path is None:
+        fail("--config=configs/NAME.py is required")
+    try:
+        config.load(path)  # the config file itself: config.load says what is wrong with it
+    except ConfigError as reason:
+        fail(str(reason))
+    if isinstance(error, (KeyError, AttributeError)):
+        fail(f"unknown config key in an override: {str(error).strip(chr(34))}")
+    fail(f"cannot apply the overrides: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
 
 
 def main(argv):
@@ -56,6 +64,10 @@ def main(argv):
         experiment.run(_CONFIG.value.to_dict(), members, _WORKDIR.value, _OVERWRITE.value)
     except ConfigError as e:
         fail(str(e))
+    except KeyboardInterrupt:
+        print(f"interrupted: {_WORKDIR.value}/checkpoints keeps the last finished chunk; "
+              "relaunch the same command to resume", file=sys.stderr)
+        sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -92,26 +92,27 @@ def schedule_factor(schedule: str, warmup_steps: int, num_steps: int):
     return factor
 
 
-def _direction(name, momentum, b1, b2, eps):
-    # Kunstner et al. 2024's Sign_M, NormSGD_M and ScaledSign_M put heavy-ball momentum on the
-    # normalised direction: m ← βm + d(g), the step is η m (optax.trace; β = 0: no momentum).
-    heavy_ball = optax.trace(decay=momentum)
-    return {
-        "gd": optax.identity(),
-        "heavy_ball": heavy_ball,
-        "adam": optax.scale_by_adam(b1=b1, b2=b2, eps=eps),
-        "adamw": optax.scale_by_adam(b1=b1, b2=b2, eps=eps),
-        "adagrad": adagrad(eps),
-        "sign": optax.chain(sign(), heavy_ball),
-        "signum": optax.chain(optax.ema(decay=momentum, debias=False), sign()),
-        "scaled_sign": optax.chain(scaled_sign(), heavy_ball),
-        "normalized_gd": optax.chain(normalize(), heavy_ball),
-        "per_class_normalized_gd": per_class_normalize(),
-    }[name]
+def _heavy_ball(opt: dict) -> optax.GradientTransformation:
+    """m ← βm + d, the step is η m (optax.trace; β = 0: no momentum). Kunstner et al. 2024's Sign_M,
+    NormSGD_M and ScaledSign_M put it on the normalised direction d(g)."""
+    return optax.trace(decay=opt["momentum"])
 
 
-OPTIMIZERS = ("gd", "heavy_ball", "adam", "adamw", "adagrad", "sign", "signum", "scaled_sign", "normalized_gd",
-              "per_class_normalized_gd")
+# Each optimizer's direction: fn(optimizer section) -> optax transformation (numbers may be traced);
+# build_optimizer adds weight decay and the scheduled step size. A caller may add their own for one
+# run (dynamics.pieces).
+DIRECTIONS = {
+    "gd": lambda opt: optax.identity(),
+    "heavy_ball": _heavy_ball,
+    "adam": lambda opt: optax.scale_by_adam(b1=opt["b1"], b2=opt["b2"], eps=opt["eps"]),
+    "adamw": lambda opt: optax.scale_by_adam(b1=opt["b1"], b2=opt["b2"], eps=opt["eps"]),
+    "adagrad": lambda opt: adagrad(opt["eps"]),
+    "sign": lambda opt: optax.chain(sign(), _heavy_ball(opt)),
+    "signum": lambda opt: optax.chain(optax.ema(decay=opt["momentum"], debias=False), sign()),
+    "scaled_sign": lambda opt: optax.chain(scaled_sign(), _heavy_ball(opt)),
+    "normalized_gd": lambda opt: optax.chain(normalize(), _heavy_ball(opt)),
+    "per_class_normalized_gd": lambda opt: per_class_normalize(),
+}
 
 
 def needs_per_class_gradients(name: str) -> bool:
@@ -119,10 +120,10 @@ def needs_per_class_gradients(name: str) -> bool:
     return name == "per_class_normalized_gd"
 
 
-def validate_optimizer(opt: dict) -> None:
+def validate_optimizer(opt: dict, directions: dict = DIRECTIONS) -> None:
     check_keys("optimizer", opt, ("name", "learning_rate", "momentum", "b1", "b2", "eps", "weight_decay", "schedule",
                                   "warmup_steps"))
-    check_choice("optimizer (optimizer.name)", opt["name"], OPTIMIZERS)
+    check_choice("optimizer (optimizer.name)", opt["name"], directions)
     check_choice("schedule (optimizer.schedule)", opt["schedule"], SCHEDULES)
     check_range("optimizer.learning_rate", opt["learning_rate"], 0.0, low_open=True)
     check_range("optimizer.momentum", opt["momentum"], 0.0, 0.9999)
@@ -134,8 +135,9 @@ def validate_optimizer(opt: dict) -> None:
         raise ConfigError(f"optimizer.warmup_steps must be an integer >= 0, got {opt['warmup_steps']!r}")
 
 
-def build_optimizer(opt: dict, num_steps: int) -> optax.GradientTransformation:
-    """The optimizer named in `opt` (a dict of the config's optimizer section; numbers may be traced).
+def build_optimizer(opt: dict, num_steps: int, directions: dict = DIRECTIONS) -> optax.GradientTransformation:
+    """The optimizer named in `opt` (a dict of the config's optimizer section; numbers may be traced),
+    its direction from `directions`.
 
     gd: θ ← θ − η g;  heavy_ball: m ← βm + g, θ ← θ − η m;  with d(g) = sign(g) (sign), ||g||_1 sign(g)
     (scaled_sign) or g/||g||_2 (normalized_gd): m ← βm + d(g), θ ← θ − η m (Kunstner et al. 2024's Sign,
@@ -148,7 +150,7 @@ def build_optimizer(opt: dict, num_steps: int) -> optax.GradientTransformation:
     factor = schedule_factor(opt["schedule"], int(opt["warmup_steps"]), num_steps)
     lr = opt["learning_rate"]
     step = optax.scale_by_schedule(lambda count: -lr * factor(count))
-    direction = _direction(name, opt["momentum"], opt["b1"], opt["b2"], opt["eps"])
+    direction = directions[name](opt)
     decay = optax.add_decayed_weights(opt["weight_decay"])
     if name == "adam":
         return optax.chain(decay, direction, step)

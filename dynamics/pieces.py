@@ -30,9 +30,9 @@ def library() -> Pieces:
     from dynamics.data import DATASETS
     from dynamics.metrics import EXTRA_METRICS
     from dynamics.models import MODELS
-    from dynamics.optimizers import OPTIMIZERS
+    from dynamics.optimizers import DIRECTIONS
 
-    return Pieces(dict(DATASETS), dict(MODELS), {name: None for name in OPTIMIZERS}, dict(EXTRA_METRICS))
+    return Pieces(dict(DATASETS), dict(MODELS), dict(DIRECTIONS), dict(EXTRA_METRICS))
 
 
 def with_own(datasets: dict = None, models: dict = None, optimizers: dict = None, metrics: dict = None) -> Pieces:

@@ -50,6 +50,11 @@ class Setup:
     def num_steps(self) -> int:
         return self.config["train"]["num_steps"]
 
+    @property
+    def chunk_steps(self) -> int:
+        """Steps per compiled scan: train.chunk_steps, but no more than the run has (steps 0..num_steps)."""
+        return min(self.config["train"]["chunk_steps"], self.num_steps + 1)
+
 
 def resolve(setup: Setup, numbers: dict) -> dict:
     """The group's config with this member's (possibly traced) numbers put in."""
@@ -74,7 +79,7 @@ def member_keys(seed):
 
 def optimizer(setup: Setup, cfg: dict, params) -> optax.GradientTransformation:
     """The member's optimizer; parameters the model marks untrainable get no update at all."""
-    tx = build_optimizer(cfg["optimizer"], setup.num_steps)
+    tx = build_optimizer(cfg["optimizer"], setup.num_steps, setup.pieces.optimizers)
     if setup.model.trainable is None:
         return tx
     labels = jax.tree.map(lambda train: "train" if train else "freeze", setup.model.trainable(params))
@@ -148,7 +153,7 @@ def run_chunk(setup: Setup, numbers: dict, data: Dataset, state: TrainState, rec
                              lambda s: train_step(setup, numbers, data, s, step), lambda s: s, state)
         return (state, records), None
 
-    steps = start + jnp.arange(setup.config["train"]["chunk_steps"])
+    steps = start + jnp.arange(setup.chunk_steps)
     (state, records), _ = jax.lax.scan(body, (state, records), steps)
     return state, records
 
@@ -180,7 +185,7 @@ def validate(config: dict, pieces: Pieces) -> None:
     check_keys("model", config["model"], set(config["model"]) | {"name", "init_scale"})
     check_range("model.init_scale", config["model"]["init_scale"], 0.0)
     losses.validate_loss(config["loss"])
-    validate_optimizer(config["optimizer"])
+    validate_optimizer(config["optimizer"], pieces.optimizers)
     check_keys("select", config["select"], ("rule", "metric"))
     check_choice("selection rule (select.rule)", config["select"]["rule"], ("none", "best_lr"))
     if not isinstance(config["select"]["metric"], str):
@@ -299,7 +304,7 @@ def run_group(group: Group, progress: Callable = print, label: str = "", resume:
     program = compile_group(group, None if resume is None else resume[1:])
     states, records = program.states, program.records
     train = group.setup.config["train"]
-    total, chunk_steps = train["num_steps"] + 1, train["chunk_steps"]
+    total, chunk_steps = train["num_steps"] + 1, group.setup.chunk_steps
     began = last = time.perf_counter()
     for start in range(0 if resume is None else resume[0], total, chunk_steps):
         states, records = program.chunk(program.numbers, program.data, states, records, jnp.int32(start))

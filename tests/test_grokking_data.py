@@ -6,6 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from dynamics import predict
+from dynamics.predict import grokking
 from dynamics.data import build_dataset
 from dynamics.data.grokking import (OPERATIONS, apply_operation, class_residues, modular_arithmetic,
                                     modular_inverse, operation_table, sparse_classification, xor_clusters)
@@ -189,10 +191,21 @@ def test_grokking_columns_of_members_table():
     test = np.array([[0.0, 0.0, 0.0, 0.5, 0.995, 1.0], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]])
     history = History(config={}, members=[{}, {}], step=steps, records={"accuracy": train, "test_accuracy": test},
                       class_counts=np.ones((2, 3)), diverged_step=np.array([-1, -1]), selected=np.ones(2, bool))
-    table = history.members_table()
+    table = history.members_table(predict.member_columns(history))
     assert table.loc[0, "fit_step"] == 2 and table.loc[0, "generalization_step"] == 8
     assert table.loc[0, "grokking_time"] == 6
     assert np.isnan(table.loc[1, "grokking_time"])
+
+
+def test_classes_without_a_test_sample_are_not_counted_as_never_generalised():
+    steps = np.array([0, 1, 2])
+    ones = np.ones((1, 3))
+    test = np.array([[[0.0, 0.0, np.nan], [1.0, 0.5, np.nan], [1.0, 0.5, np.nan]]])   # class 2: no test pair
+    history = History(config={}, members=[{}], step=steps,
+                      records={"accuracy": ones, "per_class_accuracy": np.ones((1, 3, 3)),
+                               "test_per_class_accuracy": test},
+                      class_counts=np.ones((1, 3)), diverged_step=np.array([-1]), selected=np.ones(1, bool))
+    assert grokking.classes_never_generalised(history, 0) == (1, 2)   # class 1 never; class 2 has no verdict
 
 
 def test_xor_bayes_accuracy():

@@ -96,9 +96,13 @@ def _zipf_train_counts(full_counts, exponent, total, rng):
     return per_residue
 
 
-def modular_arithmetic(p: int, operation: str, train_fraction: float, zipf_exponent: float,
-                       seed: int) -> Dataset:
+def modular_arithmetic(p: int = 97, operation: str = "add", train_fraction: float = 0.4,
+                       zipf_exponent: float = 0.0, seed: int = 0) -> Dataset:
     """All pairs (a, b), a, b < p, labelled by a ∘ b mod p (Power et al. 2022; Nanda et al. 2023).
+
+    Defaults (configs/grokking_modular.py): p = 97 (Power et al.'s modulus), addition, 40% of the
+    pairs for training drawn uniformly (zipf_exponent 0), split seed 0. operation: add | subtract |
+    multiply | divide | quadratic (a² + ab + b²).
 
     Inputs: x [N, 3] int32 tokens (a, b, p) — the sequence "a b =" with token p standing for '='
     (Nanda et al.'s format; the operation is fixed per dataset, so it gets no token). Vocabulary p + 1.
@@ -164,8 +168,8 @@ def _frequency_ranked(y_train, y_test):
 XOR_SAMPLINGS = ("iid", "stratified")
 
 
-def xor_clusters(num_samples: int, input_dim: int, mean_norm: float, flip_fraction: float,
-                 num_test: int, sampling: str, seed: int) -> Dataset:
+def xor_clusters(num_samples: int = 40, input_dim: int = 20000, mean_norm: float = 30.0, flip_fraction: float = 0.2,
+                 num_test: int = 1000, sampling: str = "stratified", seed: int = 0) -> Dataset:
     """XOR cluster data with flipped training labels (Xu, Wang, Frei, Vardi, Hu 2024, "Benign
     Overfitting and Grokking in ReLU Networks for XOR Cluster Data", Sec. 2).
 
@@ -179,6 +183,8 @@ def xor_clusters(num_samples: int, input_dim: int, mean_norm: float, flip_fracti
         round(flip_fraction * size) labels, chosen at random, are flipped (at small n, 'iid' can
         leave one cluster with a third of its labels flipped).
     The `num_test` test samples are i.i.d. and clean.
+    Defaults (configs/grokking_xor.py, its docstring says why): n = 40 training samples, d = 20000,
+    ||mu|| = 30, 20% flipped labels, 1000 test samples, stratified sampling, data seed 0.
     """
     for name, value, low in (("num_samples", num_samples, 2), ("input_dim", input_dim, 2), ("num_test", num_test, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -210,8 +216,8 @@ def xor_clusters(num_samples: int, input_dim: int, mean_norm: float, flip_fracti
     return Dataset(x=x, y=y, class_counts=counts, x_test=x_test, y_test=y_test, extras={"flipped": flipped})
 
 
-def sparse_classification(num_samples: int, input_dim: int, num_relevant: int, num_test: int,
-                          seed: int) -> Dataset:
+def sparse_classification(num_samples: int = 50, input_dim: int = 100, num_relevant: int = 3,
+                          num_test: int = 2000, seed: int = 0) -> Dataset:
     """Sparse linear classification for the diagonal linear network (Lyu et al. 2024, "Dichotomy of
     Early and Late Phase Implicit Biases Can Provably Induce Grokking", Sec. 3.2.3 setting).
 
@@ -222,6 +228,8 @@ def sparse_classification(num_samples: int, input_dim: int, num_relevant: int, n
     tests/theory/test_grokking.py's classification_instance for the same seed.
     Only the classification version exists: the library's losses and metrics take integer labels;
     with logits [0, f] cross-entropy is the logistic loss log(1 + exp(-y f)) of theory/grokking.py.
+    Defaults (configs/grokking_diagonal.py): n = 50 < d = 100, a 3-sparse truth, 2000 test samples,
+    data seed 0 (tests/theory/test_grokking.py's instance).
     """
     for name, value, low in (("num_samples", num_samples, 2), ("input_dim", input_dim, 1), ("num_test", num_test, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:

@@ -71,8 +71,12 @@ def _check_tokens(example_x, num_classes):
     return num_classes + 1
 
 
-def embed_mlp(example_x, num_classes: int, embed_dim: int, hidden_dim: int, combine: str) -> Model:
-    """MLP on the concatenated (or summed) embeddings of the tokens a and b."""
+def embed_mlp(example_x, num_classes: int, embed_dim: int = 128, hidden_dim: int = 256, combine: str = "concat") -> Model:
+    """MLP on the concatenated (or summed) embeddings of the tokens a and b.
+
+    embed_dim: token embedding width (128); hidden_dim: the hidden ReLU layer's width (256);
+    combine: concat | sum, how the embeddings of a and b are combined (concat). The defaults are
+    configs/grokking_modular.py's."""
     vocab = _check_tokens(example_x, num_classes)
     _check_width("embed_dim", embed_dim)
     _check_width("hidden_dim", hidden_dim)
@@ -80,8 +84,12 @@ def embed_mlp(example_x, num_classes: int, embed_dim: int, hidden_dim: int, comb
     return from_flax(EmbedMLP(vocab, embed_dim, hidden_dim, num_classes, combine), example_x)
 
 
-def modular_transformer(example_x, num_classes: int, model_dim: int, num_heads: int, mlp_dim: int) -> Model:
-    """One-layer transformer on the token sequence "a b =" (Nanda et al. 2023)."""
+def modular_transformer(example_x, num_classes: int, model_dim: int = 128, num_heads: int = 4,
+                        mlp_dim: int = 512) -> Model:
+    """One-layer transformer on the token sequence "a b =" (Nanda et al. 2023).
+
+    model_dim: residual stream width; num_heads: attention heads (dividing model_dim); mlp_dim: the
+    MLP's hidden width. The defaults are Nanda et al.'s (Sec. 3: 128, 4 heads of 32, 512)."""
     vocab = _check_tokens(example_x, num_classes)
     for name, value in (("model_dim", model_dim), ("num_heads", num_heads), ("mlp_dim", mlp_dim)):
         _check_width(name, value)
@@ -105,9 +113,10 @@ def second_layer(width: int):
     return jnp.where(jnp.arange(width) % 2 == 0, 1.0, -1.0) / jnp.sqrt(width)
 
 
-def two_layer_relu(example_x, num_classes: int, width: int) -> Model:
+def two_layer_relu(example_x, num_classes: int, width: int = 100) -> Model:
     """f(x) = sum_j a_j ReLU(<w_j, x>), a_j = ±1/sqrt(m) fixed, only W trained (Xu et al. 2024, Sec. 2).
 
+    width: m hidden neurons (100, configs/grokking_xor.py's).
     params {'w': [d, m]} start N(0, 1): model.init_scale is Xu et al.'s initialisation scale omega_init.
     """
     _check_two_classes(num_classes)

@@ -9,7 +9,6 @@ import numpy as np  # noqa: E402
 from dynamics.plots import save  # noqa: E402
 from dynamics.plots.flows import OPTIMIZER_COLORS  # noqa: E402
 from dynamics.predict import competition  # noqa: E402
-from dynamics.predict.flows import member_config  # noqa: E402
 
 
 def class_competition_figure(history, path: str) -> None:
@@ -19,13 +18,13 @@ def class_competition_figure(history, path: str) -> None:
     minibatch gradient and its full-batch gradient at step 0 and at the last step (markers)
     against batch size, with the prediction from the recorded ρ_k (dashed at step 0, dotted at the
     last step, where the prediction's isotropic-noise assumption holds less well)."""
-    full = [i for i in range(len(history.members)) if member_config(history, i)["train"]["batch_size"] == 0]
+    full = [i for i in range(len(history.members)) if history.member_config(i)["train"]["batch_size"] == 0]
     sgd = [i for i in range(len(history.members)) if i not in full]
     fig, axes = plt.subplots(1, 3, figsize=(13.5, 3.8))
     shown = history.step > 0
     width = 0.8 / max(len(full), 1)
     for n, i in enumerate(full):
-        color = OPTIMIZER_COLORS.get(member_config(history, i)["optimizer"]["name"], f"C{n}")
+        color = OPTIMIZER_COLORS.get(history.member_config(i)["optimizer"]["name"], f"C{n}")
         losses = history.records["per_class_loss"][i]
         for k, style in ((0, "-"), (losses.shape[1] - 1, "--")):
             axes[0].plot(history.step[shown], losses[shown][:, k], color=color, ls=style,
@@ -47,7 +46,7 @@ def class_competition_figure(history, path: str) -> None:
     axes[1].set_ylabel("loss change over the first step")
     axes[1].legend(fontsize=6, loc="best")
     if sgd and "sgd_gradient_cosine" in history.records:
-        sizes = np.array([member_config(history, i)["train"]["batch_size"] for i in sgd])
+        sizes = np.array([history.member_config(i)["train"]["batch_size"] for i in sgd])
         order = np.argsort(sizes)
         for log_index, marker, style in ((0, "o", "--"), (len(history.step) - 1, "^", ":")):
             predicted, measured = (np.array(a)[order] for a in zip(*(competition.sgd_cosines(history, i, log_index)

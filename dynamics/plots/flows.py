@@ -60,7 +60,7 @@ def time_to_threshold(history, path: str) -> None:
             for n, i in enumerate(chosen):
                 pi = tc.class_probs(history, i)
                 level = EXCESS_THRESHOLDS[col] if kind == "excess" else THRESHOLD_FRACTIONS[col] * np.log(pi.size)
-                color = OPTIMIZER_COLORS.get(tc.member_config(history, i)["optimizer"]["name"], f"C{5 + n % 5}")
+                color = OPTIMIZER_COLORS.get(history.member_config(i)["optimizer"]["name"], f"C{5 + n % 5}")
                 measured = tc.threshold_times(history, i, kind, level)
                 fitted = _fitted_classes(kind, pi)
                 slope = tc.loglog_slope(pi[fitted], measured[fitted])

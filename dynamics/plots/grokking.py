@@ -1,7 +1,8 @@
 """Figures of the grokking experiments: modular arithmetic (Power et al. 2022; Nanda et al. 2023),
 XOR clusters (Xu et al. 2024), the diagonal linear network (Lyu et al. 2024) and per-class grokking
-under a Zipfian training set. Theory (Bayes accuracy, kernel / sparse predictors, transition step)
-is computed from history.config and drawn dashed in the colour of the curve it predicts."""
+under a Zipfian training set. They only draw: the fit / generalisation steps and the theory (Bayes
+accuracy, kernel / sparse predictors, transition step) come from dynamics.predict.grokking, which
+reads the History; the theory is drawn dashed in the colour of the curve it predicts."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -9,20 +10,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from dynamics import sweep  # noqa: E402
-from dynamics.data import build_dataset  # noqa: E402
-from dynamics.history import GROKKING_ACCURACY, first_step_reaching  # noqa: E402
 from dynamics.metrics.grokking import NUM_KEY_FREQUENCIES  # noqa: E402
-from dynamics.plots import bucket_colors, class_mean, frequency_buckets, representatives  # noqa: E402
-from theory import grokking as grokking_theory  # noqa: E402
-from theory.xor_clusters import bayes_accuracy  # noqa: E402
-
-DPI = 90
-
-
-def _save(fig, path):
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
+from dynamics.plots import bucket_colors, class_mean, frequency_buckets, representatives, save  # noqa: E402
+from dynamics.predict import grokking as predicted  # noqa: E402
 
 
 def _member_colors(num):
@@ -31,8 +21,8 @@ def _member_colors(num):
 
 def _mark_grokking(ax, history, i, color):
     """Dotted verticals at the fit step (train accuracy >= 99%) and generalisation step (test)."""
-    for record in ("accuracy", "test_accuracy"):
-        step = first_step_reaching(history.step, history.records[record][i], GROKKING_ACCURACY)
+    steps = predicted.grokking_steps(history, i)
+    for step in (steps["fit_step"], steps["generalization_step"]):
         if np.isfinite(step) and step > 0:
             ax.axvline(step, color=color, ls=":", lw=1)
 
@@ -75,9 +65,9 @@ def grokking_modular(history, path: str) -> None:
     if "embedding_spectrum" in history.records:
         i = members[0]
         spectrum = history.records["embedding_spectrum"][i]
-        fit = first_step_reaching(steps, history.records["accuracy"][i], GROKKING_ACCURACY)
-        general = first_step_reaching(steps, history.records["test_accuracy"][i], GROKKING_ACCURACY)
-        moments = [("init", 0), ("fit", fit), ("generalised", general), ("end", steps[-1])]
+        reached = predicted.grokking_steps(history, i)
+        moments = [("init", 0), ("fit", reached["fit_step"]), ("generalised", reached["generalization_step"]),
+                   ("end", steps[-1])]
         for (name, step), shade in zip(moments, np.linspace(0.85, 0.0, 4)):
             if np.isfinite(step):
                 idx = int(np.searchsorted(steps, step))
@@ -107,7 +97,7 @@ def grokking_modular(history, path: str) -> None:
         axes[4].legend(fontsize=6)
         axes[4].set_title("Nanda et al. progress measures (key set of each step)", fontsize=8)
     fig.suptitle("modular arithmetic: fit, then generalise (train thin, test thick)", fontsize=9)
-    _save(fig, path)
+    save(fig, path)
 
 
 def grokking_xor(history, path: str) -> None:
@@ -123,7 +113,7 @@ def grokking_xor(history, path: str) -> None:
         ax.plot(steps, rec["flipped_train_accuracy"][i], color="tab:red", lw=1, marker=".", ms=3,
                 label="train, flipped labels")
         ax.plot(steps, rec["test_accuracy"][i], color="tab:green", lw=2, label="test (clean)")
-        bayes = bayes_accuracy(configs[i]["data"]["mean_norm"])
+        bayes = predicted.xor_bayes_accuracy(history, i)
         ax.axhline(bayes, color="tab:green", ls="--", lw=1, label=f"Bayes optimal ({bayes:.3f})")
         ax.axhline(0.5, color="grey", ls=":", lw=1, label="chance")
         ax.set_xscale("symlog", linthresh=1.0)
@@ -136,100 +126,58 @@ def grokking_xor(history, path: str) -> None:
     axes[0, 0].set_ylabel("accuracy")
     axes[0, -1].legend(fontsize=7, loc="lower right")
     fig.suptitle("XOR clusters with flipped labels: overfit at step 1, generalise later", fontsize=9)
-    _save(fig, path)
-
-
-def diagonal_predictions(config: dict) -> dict:
-    """theory/grokking.py's predictions for one member of a diagonal-network run: kernel and sparse
-    predictors' test 0-1 errors and the transition step (classification: y = 2 * class - 1)."""
-    data = build_dataset(config["data"])
-    x, y = data.x.astype(np.float64), 2.0 * data.y - 1.0
-    x_test, y_test = data.x_test.astype(np.float64), 2.0 * data.y_test - 1.0
-    task = "classification"
-    lam = config["optimizer"]["weight_decay"]
-    rich = grokking_theory.rich_scale(x, y, task, lam)                 # training data only
-    return {
-        "kernel_error": grokking_theory.test_error(grokking_theory.kernel_predictor(x, y, task), x_test, y_test, task),
-        "sparse_error": grokking_theory.test_error(grokking_theory.sparse_predictor(x, y, task), x_test, y_test, task),
-        "transition_step": float(grokking_theory.transition_step(config["model"]["init_scale"], lam,
-                                                                 config["optimizer"]["learning_rate"], rich)),
-    }
-
-
-def diagonal_measurements(steps, test_error, train_accuracy, kernel_error, sparse_error, transition_step) -> dict:
-    """Read off one member's curves [L]: fit step (train accuracy 1), plateau error (test error at
-    the geometric middle of fit step and predicted transition), transition step (first step after
-    the fit with test error <= the midpoint of the two predictors' errors), final test error."""
-    fit = first_step_reaching(steps, train_accuracy, 1.0)
-    plateau_step = np.sqrt(max(fit, 1.0) * transition_step)
-    plateau = float(test_error[min(np.searchsorted(steps, plateau_step), len(steps) - 1)])
-    after = steps > fit
-    midpoint = 0.5 * (kernel_error + sparse_error)
-    measured = first_step_reaching(steps[after], -test_error[after], -midpoint)
-    return {"fit_step": fit, "plateau_error": plateau, "transition_step": measured, "final_error": float(test_error[-1])}
+    save(fig, path)
 
 
 def grokking_diagonal(history, path: str) -> None:
     """Lyu et al. 2024 (Sec. 3.2.3): the diagonal net's test 0-1 error against step for every
     (alpha, lambda), the kernel / sparse predictors' errors and the predicted transition steps dashed;
-    measured vs predicted transition step (factor-2 band); plateau and final error vs the predictors."""
+    measured vs predicted transition step (factor-2 band); plateau and final error vs the predictors.
+    Members without a prediction (not GD with weight decay) get their curve only."""
     configs = sweep.member_configs(history.config, history.members)
     steps = history.step
     shown = steps > 0
     colors = _member_colors(len(configs))
     fig, axes = plt.subplots(1, 3, figsize=(13.5, 3.6))
-    rows = []
+    predictions = []
     for color, (i, cfg) in zip(colors, enumerate(configs)):
-        pred = diagonal_predictions(cfg)
         error = 1.0 - history.records["test_accuracy"][i]
-        meas = diagonal_measurements(steps, error, history.records["accuracy"][i], pred["kernel_error"],
-                                     pred["sparse_error"], pred["transition_step"])
-        rows.append((pred, meas))
         label = f"α={cfg['model']['init_scale']:g} λ={cfg['optimizer']['weight_decay']:g}"
         axes[0].plot(steps[shown], error[shown], color=color, label=label)
+        pred = predicted.diagonal_prediction(history, i)
+        if pred is None:
+            continue
+        meas = predicted.diagonal_measurements(history, i, pred)
+        predictions.append(pred)
         axes[0].axvline(pred["transition_step"], color=color, ls="--", lw=1)
         axes[1].scatter(pred["transition_step"], meas["transition_step"], color=color, label=label, zorder=3)
         axes[2].scatter([i], [meas["plateau_error"]], color=color, marker="o", zorder=3)
         axes[2].scatter([i], [meas["final_error"]], color=color, marker="s", zorder=3)
-    kernel, sparse = rows[0][0]["kernel_error"], rows[0][0]["sparse_error"]
-    for ax in (axes[0], axes[2]):
-        ax.axhline(kernel, color="black", ls="--", lw=1, label=f"kernel (ℓ2 max-margin) {kernel:.3f}")
-        ax.axhline(sparse, color="grey", ls="--", lw=1, label=f"sparse (ℓ1 max-margin) {sparse:.3f}")
+    if predictions:
+        kernel, sparse = predictions[0]["kernel_error"], predictions[0]["sparse_error"]
+        for ax in (axes[0], axes[2]):
+            ax.axhline(kernel, color="black", ls="--", lw=1, label=f"kernel (ℓ2 max-margin) {kernel:.3f}")
+            ax.axhline(sparse, color="grey", ls="--", lw=1, label=f"sparse (ℓ1 max-margin) {sparse:.3f}")
+        steps_predicted = np.array([p["transition_step"] for p in predictions])
+        grid = np.geomspace(steps_predicted.min() / 3, steps_predicted.max() * 3, 50)
+        axes[1].plot(grid, grid, color="black", ls="--", lw=1, label="measured = predicted")
+        axes[1].fill_between(grid, grid / 2, grid * 2, color="grey", alpha=0.15, label="factor 2")
+        axes[1].set_xscale("log")
+        axes[1].set_yscale("log")
+        axes[1].legend(fontsize=6)
+        axes[2].legend(fontsize=6)
     axes[0].set_xscale("log")
     axes[0].set_xlabel("GD step")
     axes[0].set_ylabel("test 0-1 error")
     axes[0].legend(fontsize=6)
-    predicted = np.array([r[0]["transition_step"] for r in rows])
-    grid = np.geomspace(predicted.min() / 3, predicted.max() * 3, 50)
-    axes[1].plot(grid, grid, color="black", ls="--", lw=1, label="measured = predicted")
-    axes[1].fill_between(grid, grid / 2, grid * 2, color="grey", alpha=0.15, label="factor 2")
-    axes[1].set_xscale("log")
-    axes[1].set_yscale("log")
     axes[1].set_xlabel("predicted transition step log(α/α_rich)/(-log(1-ηλ))")
     axes[1].set_ylabel("measured transition step")
-    axes[1].legend(fontsize=6)
     axes[2].set_xticks(range(len(configs)))
     axes[2].set_xticklabels([f"α={c['model']['init_scale']:g}\nλ={c['optimizer']['weight_decay']:g}" for c in configs],
                             fontsize=6)
     axes[2].set_ylabel("test 0-1 error: plateau (o), final (□)")
-    axes[2].legend(fontsize=6)
     fig.suptitle("diagonal linear network: kernel plateau, then the sparse predictor (theory dashed)", fontsize=9)
-    _save(fig, path)
-
-
-def per_class_grokking_times(history, i: int):
-    """Per-class fit and generalisation steps of member i: first logged steps where the class's
-    train / test accuracy reaches GROKKING_ACCURACY (NaN: never). Returns (fit [C], general [C]).
-
-    All NaN if the member never fits its whole training set: a network that predicts one class
-    everywhere has 100% test accuracy on that class, which is not generalisation."""
-    num_classes = history.class_counts.shape[-1]
-    if not np.isfinite(first_step_reaching(history.step, history.records["accuracy"][i], GROKKING_ACCURACY)):
-        return np.full(num_classes, np.nan), np.full(num_classes, np.nan)
-    fit = first_step_reaching(history.step, history.records["per_class_accuracy"][i], GROKKING_ACCURACY, axis=0)
-    general = first_step_reaching(history.step, history.records["test_per_class_accuracy"][i], GROKKING_ACCURACY,
-                                  axis=0)
-    return fit, general
+    save(fig, path)
 
 
 def grokking_imbalanced(history, path: str) -> None:
@@ -237,7 +185,8 @@ def grokking_imbalanced(history, path: str) -> None:
     test accuracy of each training-frequency bucket (dark: frequent, light: rare) and the mean
     training accuracy (thin black); right: each class's grokking time (its test accuracy >= 99% step
     minus its train accuracy >= 99% step) against its training count; the legend counts the classes
-    that never generalised (members that never fit their training set have no grokking times)."""
+    that never generalised among those with test pairs (members that never fit their training set
+    have no grokking times)."""
     members = representatives(history)
     steps, shown = history.step, history.step > 0
     ncols = min(3, len(members))
@@ -263,13 +212,14 @@ def grokking_imbalanced(history, path: str) -> None:
             ax.legend(fontsize=5, loc="center left", title="test, class count", title_fontsize=5)
         if k % ncols == 0:
             ax.set_ylabel("test accuracy", fontsize=8)
-        fit, general = per_class_grokking_times(history, i)
+        fit, general = predicted.per_class_grokking_times(history, i)
         if np.all(np.isnan(fit)):
             continue
         reached = np.isfinite(general)
+        never, tested = predicted.classes_never_generalised(history, i)
         jitter = 1.0 + 0.04 * (k - len(members) / 2)
         scatter.scatter(counts[reached] * jitter, (general - fit)[reached], color=color, s=9,
-                        label=f"{history.label(i)} ({(~reached).sum()}/{len(counts)} never)")
+                        label=f"{history.label(i)} ({never}/{tested} never)")
     scatter.set_xscale("log")
     scatter.set_yscale("symlog", linthresh=10.0)
     scatter.set_ylim(bottom=-0.5)
@@ -277,4 +227,4 @@ def grokking_imbalanced(history, path: str) -> None:
     scatter.set_ylabel("class's grokking time (steps)")
     scatter.legend(fontsize=6)
     fig.suptitle("modular addition, Zipfian training set: per-class grokking", fontsize=9)
-    _save(fig, path)
+    save(fig, path)

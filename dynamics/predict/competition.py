@@ -8,7 +8,7 @@ from typing import Optional
 
 import numpy as np
 
-from dynamics.predict.flows import class_probs, member_config
+from dynamics.predict.flows import class_probs
 from theory import class_competition
 
 METHODS = {"gd": "gd", "per_class_normalized_gd": "per_class_normalized"}
@@ -23,7 +23,7 @@ SGD_COSINE_TOLERANCE = 0.03
 
 def why_no_first_step(history, i: int) -> Optional[str]:
     """None if member i's first step has a first-order prediction, else the reason (one line)."""
-    config = member_config(history, i)
+    config = history.member_config(i)
     opt, loss = config["optimizer"], config["loss"]
     if "class_gradient_gram" not in history.records:
         return "needs the extra metric class_gradient_gram"
@@ -48,7 +48,7 @@ def first_step_changes(history, i: int) -> tuple:
     """(predicted, simulated) change of each class's loss over step 0 → 1 of member i [C]: the
     first-order prediction −η g_k·d (theory.class_competition.first_order_loss_change) from the Gram
     matrix recorded at step 0. Needs `why_no_first_step` to be None."""
-    config = member_config(history, i)
+    config = history.member_config(i)
     steps = list(np.asarray(history.step).tolist())
     first, second = steps.index(0), steps.index(1)
     grads = _gram_vectors(history.records["class_gradient_gram"][i, first])
@@ -65,7 +65,7 @@ def sgd_cosines(history, i: int, log_index: int = 0) -> tuple:
     its batch size from the recorded ρ_k (binomial class counts, finite-population correction with
     the class sizes), and the metric 'sgd_gradient_cosine' (NaN for a class in no batch)."""
     counts = np.asarray(history.class_counts[i], np.float64)
-    size = member_config(history, i)["train"]["batch_size"] or int(counts.sum())
+    size = history.member_config(i)["train"]["batch_size"] or int(counts.sum())
     rho = np.asarray(history.records["gradient_noise_to_signal"][i, log_index], np.float64)
     predicted = class_competition.minibatch_gradient_cosine(size * counts / counts.sum(), rho, "binomial",
                                                             batch_size=size, class_sizes=counts)
@@ -83,7 +83,7 @@ def agreement_rows(history) -> list:
             predicted, simulated = first_step_changes(history, i)
             rows.append(row(i, "first-order first step", "Δℓ_k over step 0 → 1: max relative error",
                             np.max(np.abs(simulated - predicted) / np.abs(predicted)), FIRST_STEP_TOLERANCE))
-        if "sgd_gradient_cosine" in history.records and member_config(history, i)["train"]["batch_size"] > 0:
+        if "sgd_gradient_cosine" in history.records and history.member_config(i)["train"]["batch_size"] > 0:
             predicted, measured = sgd_cosines(history, i)
             rows.append(row(i, "minibatch gradient cosine 1/sqrt(1 + ρ_k²/n_k)",
                             "sgd_gradient_cosine at step 0: max absolute error",

@@ -23,7 +23,6 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from dynamics import sweep
 from theory import deep_linear, softmax_flow
 
 # ε of `agreement`: losses (or excesses) whose predicted size is below ε nats are compared in
@@ -53,11 +52,6 @@ class Prediction(NamedTuple):
     excluded_steps: np.ndarray
 
 
-def member_config(history, i: int) -> dict:
-    """Member i's resolved config (the base config with its swept values put in)."""
-    return sweep.member_configs(history.config, [history.members[i]])[0]
-
-
 def class_probs(history, i: int) -> np.ndarray:
     counts = np.asarray(history.class_counts[i], dtype=np.float64)
     return counts / counts.sum()
@@ -65,7 +59,7 @@ def class_probs(history, i: int) -> np.ndarray:
 
 def times(history, i: int) -> np.ndarray:
     """Continuous time t = learning_rate × step of member i's logged steps [L]."""
-    return float(member_config(history, i)["optimizer"]["learning_rate"]) * np.asarray(history.step, np.float64)
+    return float(history.member_config(i)["optimizer"]["learning_rate"]) * np.asarray(history.step, np.float64)
 
 
 def why_no_prediction(config: dict) -> Optional[str]:
@@ -97,7 +91,7 @@ def why_no_prediction(config: dict) -> Optional[str]:
 
 def prediction(history, i: int) -> Optional[Prediction]:
     """Member i's theory curve at the logged steps, or None (see `why_no_prediction`)."""
-    config = member_config(history, i)
+    config = history.member_config(i)
     if why_no_prediction(config) is not None:
         return None
     pi, t = class_probs(history, i), times(history, i)
@@ -155,7 +149,7 @@ def max_gap_in_steps(history, i: int, predicted: Prediction = None) -> Optional[
     if predicted is None:
         return None
     sim, th = compared_curves(history, i, predicted)
-    lr = float(member_config(history, i)["optimizer"]["learning_rate"])
+    lr = float(history.member_config(i)["optimizer"]["learning_rate"])
     return float(np.nanmax(np.abs(sim - th)) / lr)
 
 
@@ -194,7 +188,7 @@ def crossing_times(times_L, values_LxC, threshold: float, stays: bool = False) -
 def threshold_kind(history, i: int) -> str:
     """What member i's time to threshold measures: 'excess' |ℓ_k + log π_k| for the unigram model
     (its loss tends to −log π_k, not 0), else 'loss' ℓ_k."""
-    return "excess" if member_config(history, i)["model"]["name"] == "unigram" else "loss"
+    return "excess" if history.member_config(i)["model"]["name"] == "unigram" else "loss"
 
 
 def threshold_times(history, i: int, kind: str, level: float) -> np.ndarray:
@@ -212,7 +206,7 @@ def predicted_threshold_times(history, i: int, kind: str, level: float) -> Optio
     (theory.softmax_flow.time_to_loss): the unigram flow for kind 'excess', else the orthogonal
     model's, labelled a reference when member i is not the orthogonal model. None for an optimizer
     without a flow (or the normalised one), and for 'excess' without a unigram prediction."""
-    flow = FLOWS.get(member_config(history, i)["optimizer"]["name"])
+    flow = FLOWS.get(history.member_config(i)["optimizer"]["name"])
     if flow is None or flow == "normalized":
         return None
     pi = class_probs(history, i)
@@ -241,7 +235,7 @@ def learning_times(history, i: int, fraction: float = LEARNED_FRACTION) -> tuple
     predicted: theory.deep_linear.learning_times with a0 = model.init_scale (exact for the aligned
     init; inf for a class with no sample); measured: the first crossing, interpolated between logged
     steps (NaN if never, or no sample)."""
-    scale = member_config(history, i)["model"]["init_scale"]
+    scale = history.member_config(i)["model"]["init_scale"]
     predicted = deep_linear.learning_times(class_probs(history, i), scale, fraction=fraction)
     level = 0.5 * (1.0 - fraction) ** 2
     return predicted, crossing_times(times(history, i), history.records["per_class_loss"][i], level)

@@ -1,0 +1,87 @@
+"""Misuse that must end in one line and exit code 2 (or 130 for an interrupt), with earlier results intact:
+a workdir in use, corrupt result files, config files that fail, an interrupted run; and chunk_steps past the run."""
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from dynamics import lock, train
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONFIG = os.path.join(ROOT, "configs", "heavy_tail_linear.py")
+TINY = ["--config.data.num_classes=7", "--config.data.num_samples=48", "--config.data.input_dim=8",
+        "--config.train.num_steps=20", "--config.train.chunk_steps=10", "--config.train.num_log_points=5",
+        "--config.optimizer.name=adam", "--config.optimizer.learning_rate=0.05"]
+
+
+def launch(*args, module="dynamics.main"):
+    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=300)
+
+
+def one_line(result, code=2):
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == code and len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    return lines[0]
+
+
+@pytest.mark.slow
+def test_a_workdir_in_use_is_refused_naming_the_process_and_left_untouched(tmp_path):
+    workdir = tmp_path / "run"
+    with lock.held(str(workdir)):  # this process stands for a launch in progress
+        refused = launch(f"--config={CONFIG}", f"--workdir={workdir}", *TINY)
+        assert f"in use by process {os.getpid()}" in one_line(refused)
+        assert sorted(os.listdir(workdir)) == [lock.LOCK_FILE]
+    done = launch(f"--config={CONFIG}", f"--workdir={workdir}", *TINY)  # the lock died with its holder
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("body, message", [
+    (None, "is a directory"),
+    ("x = 1\n", "defines no get_config()"),
+    ("import no_such_module\n", "failed to load: ModuleNotFoundError"),
+    ("def get_config():\n    raise RuntimeError('boom')\n", "boom"),
+    ("def get_config():\n    return {'seed': 0}\n", "must return an ml_collections.ConfigDict"),
+])
+def test_a_config_file_that_fails_is_one_line(tmp_path, body, message):
+    path = tmp_path / "configs" if body is None else tmp_path / "bad.py"
+    if body is None:
+        path.mkdir()
+    else:
+        path.write_text(body)
+    result = launch(f"--config={path}", f"--workdir={tmp_path / 'run'}")
+    assert message in one_line(result)
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_corrupt_results_are_one_line_and_an_interrupted_run_says_how_to_resume(tmp_path):
+    workdir = tmp_path / "run"
+    assert launch(f"--config={CONFIG}", f"--workdir={workdir}", *TINY).returncode == 0
+    (workdir / "history.npz").write_bytes(b"PK\x03\x04 truncated")
+    redraw = launch("heavy_tail_linear", f"--from={workdir}", f"--outdir={tmp_path / 'figs'}", module="dynamics.figures")
+    assert "history.npz" in one_line(redraw) and "--overwrite" in redraw.stderr
+
+    long_run = [f"--config={CONFIG}", f"--workdir={tmp_path / 'long'}", *TINY[:3], "--config.train.num_steps=100000",
+                "--config.train.chunk_steps=200", "--config.optimizer.name=adam"]
+    process = subprocess.Popen([sys.executable, "-m", "dynamics.main", *long_run], cwd=ROOT, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert "steps/s" in process.stdout.readline()  # trained a chunk
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    line = one_line(subprocess.CompletedProcess([], process.returncode, "", stderr), code=130)
+    assert "relaunch the same command to resume" in line and os.path.isdir(tmp_path / "long" / "checkpoints")
+
+
+def test_chunk_steps_past_the_run_are_clamped(tiny_config):
+    """A chunk longer than the run scans only the steps the run has, with the same History."""
+    long = dict(tiny_config, train=dict(tiny_config["train"], chunk_steps=10_000))
+    exact = dict(tiny_config, train=dict(tiny_config["train"], chunk_steps=tiny_config["train"]["num_steps"] + 1))
+    a, b = (train.run(c, progress=lambda s: None) for c in (long, exact))
+    np.testing.assert_array_equal(a.records["per_class_loss"], b.records["per_class_loss"])
