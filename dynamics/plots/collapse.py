@@ -13,12 +13,11 @@ import numpy as np  # noqa: E402
 
 from dynamics.plots import save  # noqa: E402
 from dynamics.predict import collapse as predicted  # noqa: E402
-from dynamics.predict.flows import member_config  # noqa: E402
 
 
 def setting(history, i: int, key: str):
     """Member i's value of a dotted config key (its sweep value, else the base config's)."""
-    node = member_config(history, i)
+    node = history.member_config(i)
     for part in key.split("."):
         node = node[part]
     return node

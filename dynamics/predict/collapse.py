@@ -15,7 +15,6 @@ from typing import Optional
 
 import numpy as np
 
-from dynamics.predict.flows import member_config
 from theory import collapse as theory
 
 # Tolerances stated in agreement.csv, the margins tests/test_collapse_ufm.py asserts:
@@ -70,7 +69,7 @@ def predicted_grams(history, i: int) -> Optional[tuple]:
     cross-entropy with weight decay, balanced: the ETF (Zhu et al. 2021, Thm 3.1);
     square loss with weight decay (no bias): the closed-form minimiser (ufm_square_loss).
     """
-    config = member_config(history, i)
+    config = history.member_config(i)
     if why_no_prediction(config) is not None or config["data"]["law"] == "two_group":
         return None
     counts = np.asarray(history.class_counts[i], np.float64)
@@ -116,7 +115,7 @@ def seli_distances(history, i: int) -> tuple:
 def objective_gap(history, i: int) -> Optional[float]:
     """|L + λ/2 ‖θ‖² − minimum| / minimum at member i's last record, for the settings with a closed-form
     minimum (balanced cross-entropy and square loss, weight decay λ_W = λ_H = λ), else None."""
-    config = member_config(history, i)
+    config = history.member_config(i)
     name = (predicted_grams(history, i) or (None,))[0]
     lam = float(config["optimizer"]["weight_decay"])
     if name is None or lam == 0.0 or config["data"]["features"] != "per_sample":
@@ -133,7 +132,7 @@ def objective_gap(history, i: int) -> Optional[float]:
 def two_group_shape(history, i: int) -> tuple:
     """(K_A, K_B, N, realised ratio n_A/n_B, n_B) of a two_group member."""
     counts = np.asarray(history.class_counts[i], np.float64)
-    kb = int(member_config(history, i)["data"]["minority_classes"])
+    kb = int(history.member_config(i)["data"]["minority_classes"])
     ka = len(counts) - kb
     return ka, kb, counts.sum(), counts[:ka].mean() / counts[-1], counts[-1]
 
@@ -149,7 +148,7 @@ def minority_members(history) -> list:
     """The two_group members with a prediction (weight decay > 0), in order."""
     out = []
     for i in range(len(history.members)):
-        config = member_config(history, i)
+        config = history.member_config(i)
         if (why_no_prediction(config) is None and config["data"]["law"] == "two_group"
                 and config["loss"]["name"] == "cross_entropy" and config["optimizer"]["weight_decay"] > 0):
             out.append(i)
@@ -178,7 +177,7 @@ def minority_cosine_curve(num_major: int, num_minor: int, num_samples: float, we
 
 def minority_cosines(history, i: int) -> tuple:
     """(R*, predicted final cosine, measured final cosine) of two_group member i."""
-    lam = float(member_config(history, i)["optimizer"]["weight_decay"])
+    lam = float(history.member_config(i)["optimizer"]["weight_decay"])
     ka, kb, n_total, ratio, _ = two_group_shape(history, i)
     predicted = minority_cosine(ratio, ka, kb, n_total, lam)
     return minority_collapse_threshold(ka, kb, n_total, lam), predicted, float(history.records["minority_cosine"][i, -1])
@@ -200,7 +199,7 @@ def agreement_rows(history) -> list:
         rows.append(row(i, name, "class-mean Gram: final normalised distance", d_m[-1], tolerance))
         gap = objective_gap(history, i)
         if gap is not None:
-            loss = member_config(history, i)["loss"]["name"]
+            loss = history.member_config(i)["loss"]["name"]
             rows.append(row(i, f"{name} (minimum)", "L + λ/2 ‖θ‖²: final relative gap", gap,
                             OBJECTIVE_TOLERANCE[loss]))
     for i in minority_members(history):
