@@ -114,7 +114,8 @@ def seli_distances(history, i: int) -> tuple:
 
 def objective_gap(history, i: int) -> Optional[float]:
     """|L + λ/2 ‖θ‖² − minimum| / minimum at member i's last record, for the settings with a closed-form
-    minimum (balanced cross-entropy and square loss, weight decay λ_W = λ_H = λ), else None."""
+    minimum (balanced cross-entropy and square loss, weight decay λ_W = λ_H = λ, per-sample features
+    as in the closed forms), else None."""
     config = history.member_config(i)
     name = (predicted_grams(history, i) or (None,))[0]
     lam = float(config["optimizer"]["weight_decay"])
@@ -194,7 +195,7 @@ def agreement_rows(history) -> list:
         if predicted is None:
             continue
         name, d_w, d_m = distances_to_prediction(history, i)
-        tolerance = {"ETF": ETF_TOLERANCE, "SELI": SELI_TOLERANCE}.get(name, SQUARE_LOSS_TOLERANCE)
+        tolerance = {"ETF": ETF_TOLERANCE, "SELI": SELI_TOLERANCE, "square-loss minimiser": SQUARE_LOSS_TOLERANCE}[name]
         rows.append(row(i, name, "classifier Gram: final normalised distance", d_w[-1], tolerance))
         rows.append(row(i, name, "class-mean Gram: final normalised distance", d_m[-1], tolerance))
         gap = objective_gap(history, i)
