@@ -30,6 +30,7 @@ LOSSES = {"cross_entropy": cross_entropy, "square": square_loss}
 def class_means(rows_NxD, labels_N, num_classes: int):
     """(mean of the rows over the samples of each class [C, D], 0 for a class with no sample; the
     sample count of each class [C]). The one per-class mean: losses, collapse and competition metrics."""
+    rows_NxD = jnp.asarray(rows_NxD)
     counts = jax.ops.segment_sum(jnp.ones(labels_N.shape[0], jnp.promote_types(rows_NxD.dtype, jnp.float32)),
                                  labels_N, num_classes)
     sums = jax.ops.segment_sum(rows_NxD, labels_N, num_classes)
