@@ -178,6 +178,7 @@ def launcher_error(config: dict, members, workdir: str) -> str:
 
 @settings(max_examples=1200, deadline=None, database=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@pytest.mark.slow
 @given(INVALID)
 def test_invalid_configs_give_one_line_config_errors_and_write_nothing(case):
     config, members = case
@@ -243,6 +244,7 @@ def launch(workdir, *flags, config=os.path.join(ROOT, "configs", "heavy_tail_lin
                            *flags], capture_output=True, text=True, cwd=ROOT)
 
 
+@pytest.mark.slow
 def test_the_launcher_exits_2_with_one_line(tmp_path):
     """Real launches: a wrong type and a non-finite value on the command line, a workdir under a file."""
     blocker = tmp_path / "file"

@@ -80,6 +80,7 @@ def assert_identical(a: History, b: History) -> None:
         assert a.records[name].tobytes() == b.records[name].tobytes(), name  # bit-identical, NaNs included
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("members, kill_at", [(SINGLE, 2), (SWEEP, 11)])  # the sweep: checkpoints 9-17 in group 2
 def test_killed_run_resumes_bit_identical(tmp_path, members, kill_at):
     path = config_file(tmp_path, members)
@@ -116,6 +117,7 @@ def interrupt_after(chunks: int):
     return progress
 
 
+@pytest.mark.slow
 def test_changed_config_refused_overwrite_starts_fresh_completed_run_refused(tmp_path):
     config, members = load(config_file(tmp_path, SINGLE))
     workdir = str(tmp_path / "run")

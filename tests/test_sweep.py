@@ -58,6 +58,7 @@ def bad_config_file(tmp_path, sweep_body):
     ('sweep.axis("seed", [])', "sweep axis 'seed' is empty"),
     ('sweep.zip(sweep.axis("seed", [0, 1]), sweep.axis("optimizer.learning_rate", [0.1]))', "equal length"),
 ])
+@pytest.mark.slow
 def test_bad_sweeps_exit_2_and_write_nothing(tmp_path, body, message):
     workdir = tmp_path / "run"
     result = subprocess.run([sys.executable, "-m", "dynamics.main", f"--config={bad_config_file(tmp_path, body)}",
