@@ -22,6 +22,7 @@ def is_png(path):
         return os.path.getsize(path) > 1000 and f.read(8) == PNG_MAGIC
 
 
+@pytest.mark.slow
 def test_one_small_figure_is_made_then_redrawn_from_its_workdir(tmp_path):
     made = figures_cli("heavy_tail_reweighting", "--small", f"--outdir={tmp_path / 'runs'}")
     assert made.returncode == 0, made.stderr[-2000:]

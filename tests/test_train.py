@@ -19,6 +19,7 @@ def lr_sweep(name, rates):
     return sweep.product(sweep.axis("optimizer.name", [name]), sweep.axis("optimizer.learning_rate", rates))
 
 
+@pytest.mark.slow
 def test_same_config_and_seed_give_identical_history(tiny_config):
     a = train.run(tiny_config, **QUIET)
     b = train.run(tiny_config, **QUIET)
@@ -28,6 +29,7 @@ def test_same_config_and_seed_give_identical_history(tiny_config):
     assert not np.array_equal(c.records["loss"], a.records["loss"])
 
 
+@pytest.mark.slow
 def test_vmapped_members_equal_sequential_runs(tiny_config):
     members = lr_sweep("adam", [0.01, 0.03, 0.1])
     together = train.run(tiny_config, members, **QUIET)
@@ -37,6 +39,7 @@ def test_vmapped_members_equal_sequential_runs(tiny_config):
             np.testing.assert_allclose(together.records[name][i], alone.records[name][0], rtol=2e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_minibatch_sgd_runs_and_depends_on_seed(tiny_config):
     tiny_config["train"]["batch_size"] = 8
     a = train.run(tiny_config, sweep.axis("seed", [0, 1]), **QUIET)
@@ -44,6 +47,7 @@ def test_minibatch_sgd_runs_and_depends_on_seed(tiny_config):
     assert not np.array_equal(a.records["loss"][0], a.records["loss"][1])
 
 
+@pytest.mark.slow
 def test_diverged_member_is_frozen_and_isolated(tiny_config):
     """A member whose loss or parameters go non-finite is marked at that step; the others are bit-identical."""
     healthy = train.run(tiny_config, lr_sweep("gd", [0.5, 1.0]), **QUIET)
@@ -57,6 +61,7 @@ def test_diverged_member_is_frozen_and_isolated(tiny_config):
     assert list(table["status"]) == ["ok", "diverged"]
 
 
+@pytest.mark.slow
 def test_best_lr_selection_picks_the_lowest_worst_tail_loss_per_optimizer(tiny_config):
     members = sweep.chain(lr_sweep("gd", [0.1, 1.0, 1e38]), lr_sweep("adam", [0.001, 0.1]))
     result = history_lib.select_best_lr(train.run(tiny_config, members, **QUIET), "loss")
@@ -100,6 +105,7 @@ np.savez({out!r}, devices=len(jax.devices()), **h.records)
 """
 
 
+@pytest.mark.slow
 def test_four_device_sharding_equals_one_device(tiny_config, tmp_path):
     """Six members padded to eight and laid over four forced host devices give the same History."""
     outputs = {}
@@ -173,6 +179,7 @@ def test_lr_selection_is_the_same_on_one_and_four_devices_and_across_init_seeds(
     assert any(note.startswith("unstable") for note in runs[1]["selections"][0])  # the test has chaotic members
 
 
+@pytest.mark.slow
 def test_head_only_training_leaves_the_hidden_layers_at_their_init(tiny_config):
     """model.trainable='head' (Kunstner et al. 2024's last-layer runs): the optimizer moves the head only."""
     tiny_config["model"] = dict(name="mlp", hidden=(8,), use_bias=True, init="pytorch_uniform", trainable="head",
@@ -239,6 +246,7 @@ def test_kunstner_gd_leaves_rare_classes_behind(tiny_config):
     assert min(ratio["gd"]) >= 30 * max(ratio["sign"]), ratio
 
 
+@pytest.mark.slow
 def test_francazi_gd_raises_minority_loss_while_per_class_normalisation_does_not(tiny_config):
     """Francazi et al. 2023: under imbalance the majority class dominates GD's early steps and the minority
     loss goes up; per-class normalised GD gives every class an equal-norm share and both losses fall.
