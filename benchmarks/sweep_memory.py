@@ -4,23 +4,17 @@ Run: python benchmarks/sweep_memory.py
 XLA's own memory analysis of the compiled program (arguments, outputs and temporaries) is read for
 M members; the per-member slope tells how many members fit in a given memory.
 """
-import importlib.util
-import os
-
 import jax
 import jax.numpy as jnp
 
 from dynamics import sweep, train
+from dynamics.config import load_named
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GIB = 2**30
 
 
 def config(per_class_grad_norm: bool) -> dict:
-    spec = importlib.util.spec_from_file_location("cfg", os.path.join(ROOT, "configs", "heavy_tail_linear.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    c = module.get_config().to_dict()
+    c = load_named("heavy_tail_linear")[0]
     c["train"]["per_class_grad_norm"] = per_class_grad_norm
     return c
 

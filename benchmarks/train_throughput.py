@@ -6,7 +6,6 @@ A step of the linear softmax model costs two N x d x C matmuls (logits = XW and 
 so 4 N d C flops; everything else in the step (softmax, optimizer, finiteness checks) is counted as overhead.
 """
 import argparse
-import importlib.util
 import os
 import platform
 import statistics
@@ -17,15 +16,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from dynamics import train
+from dynamics.config import load_named
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def heavy_tail_config():
-    spec = importlib.util.spec_from_file_location("cfg", os.path.join(ROOT, "configs", "heavy_tail_linear.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    config = module.get_config().to_dict()
+    config = load_named("heavy_tail_linear")[0]
     config["train"].update(num_log_points=2, per_class_grad_norm=False, chunk_steps=100, num_steps=10_000)
     return config
 
