@@ -89,7 +89,7 @@ def define_flags():
         if not enabled.value:
             given = [f"--{f.name}" for f in (coordinator, num_processes, process_id) if f.present]
             if given:
-                raise ConfigError(f"{', '.join(given)} need --distributed")
+                raise ConfigError(f"{', '.join(given)}: only with --distributed")
             return
         initialize(coordinator.value, num_processes.value, process_id.value,
                    heartbeat_timeout=heartbeat.value, shutdown_timeout=heartbeat.value)
