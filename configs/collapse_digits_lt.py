@@ -74,6 +74,7 @@ def get_config():
     c.train.per_class_grad_norm = False  # not needed here
     c.train.extra_metrics = ("neural_collapse",)  # NC1-NC4, minority cosine, ETF/SELI distances
     c.train.checkpoint_keep = 2  # checkpoints kept in DIR/checkpoints (one saved per chunk; resume by relaunching)
+    c.train.matmul_precision = "float32"  # float32 | high | bfloat16 (dynamics/config.py)
 
     c.select = ml_collections.ConfigDict()
     c.select.rule = "none"  # one learning rate per optimizer, all shown

@@ -76,6 +76,7 @@ def get_config(scale: str = "cpu"):
     c.train.per_class_grad_norm = False  # ||∇ℓ_k|| per class (one backward pass per sample per log point)
     c.train.extra_metrics = ()  # names from dynamics.metrics.EXTRA_METRICS
     c.train.checkpoint_keep = 2  # checkpoints kept in DIR/checkpoints (one saved per chunk; resume by relaunching)
+    c.train.matmul_precision = "float32"  # float32 | high | bfloat16 (dynamics/config.py)
 
     c.select = ml_collections.ConfigDict()
     c.select.rule = "best_lr"  # per optimizer, the lr with the lowest final training loss (the paper's rule)

@@ -64,6 +64,7 @@ def get_config():
     c.train.per_class_grad_norm = False  # ||∇ℓ_k|| of each class's own loss (not needed here)
     c.train.extra_metrics = ("per_class_hessian",)  # per-class gradient / Hessian blocks of W
     c.train.checkpoint_keep = 2  # checkpoints kept in DIR/checkpoints (one saved per chunk; resume by relaunching)
+    c.train.matmul_precision = "float32"  # float32 | high | bfloat16 (dynamics/config.py)
 
     c.select = ml_collections.ConfigDict()
     c.select.rule = "best_lr"  # none | best_lr: per optimizer, the stable lr with the lowest worst tail metric

@@ -80,6 +80,7 @@ def get_config(size: str = "cpu"):
     c.train.per_class_grad_norm = False  # record ||∇ℓ_k|| for every class (about one backward pass per sample per logged step)
     c.train.extra_metrics = ()  # names from dynamics.metrics.EXTRA_METRICS
     c.train.checkpoint_keep = 2  # checkpoints kept in DIR/checkpoints (one saved per chunk; resume by relaunching)
+    c.train.matmul_precision = "float32"  # float32 | high | bfloat16 (dynamics/config.py)
 
     c.select = ml_collections.ConfigDict()
     c.select.rule = "best_lr"  # none | best_lr: per optimizer, the stable lr with the lowest worst tail metric
