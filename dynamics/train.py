@@ -26,7 +26,7 @@ from dynamics.optimizers import build_optimizer, needs_per_class_gradients, vali
 SECTIONS = ("seed", "data", "model", "loss", "optimizer", "train", "select", "figures")
 TRAIN_KEYS = ("num_steps", "batch_size", "chunk_steps", "num_log_points", "log_spacing",
               "per_class_grad_norm", "extra_metrics", "checkpoint_keep", "matmul_precision")
-MATMUL_PRECISIONS = ("float32", "high", "bfloat16")  # names jax.default_matmul_precision takes
+MATMUL_PRECISIONS = ("float32", "high", "bfloat16")  # jax.default_matmul_precision's HIGHEST, HIGH, DEFAULT
 
 
 class TrainState(NamedTuple):
