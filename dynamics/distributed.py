@@ -73,8 +73,8 @@ def barrier(name: str) -> None:
 
 
 def define_flags():
-    """Defines --distributed, --coordinator, --num_processes, --process_id, --heartbeat_timeout on a
-    launcher; returns a function that, called first in main(), initializes as the flags say."""
+    """Defines --distributed, --coordinator, --num_processes, --process_id, --heartbeat_timeout and
+    --initialization_timeout on a launcher; returns a function that, called first in main(), initializes as the flags say."""
     from absl import flags
 
     enabled = flags.DEFINE_bool("distributed", False, "Join the other processes of a multi-process run "
@@ -83,7 +83,9 @@ def define_flags():
                                       "where no cluster is detected).")
     num_processes = flags.DEFINE_integer("num_processes", None, "Number of processes (with --coordinator).")
     process_id = flags.DEFINE_integer("process_id", None, "This process's index, 0 .. num_processes-1.")
-    heartbeat = flags.DEFINE_integer("heartbeat_timeout", 10, "Seconds after which a silent peer fails the run.")
+    heartbeat = flags.DEFINE_integer("heartbeat_timeout", 10, "Seconds after which a silent peer fails the run "
+                                     "(and that shutdown waits for the others).")
+    startup = flags.DEFINE_integer("initialization_timeout", 120, "Seconds to wait for every process to join.")
 
     def from_flags() -> None:
         if not enabled.value:
@@ -91,7 +93,7 @@ def define_flags():
             if given:
                 raise ConfigError(f"{', '.join(given)}: only with --distributed")
             return
-        initialize(coordinator.value, num_processes.value, process_id.value,
+        initialize(coordinator.value, num_processes.value, process_id.value, initialization_timeout=startup.value,
                    heartbeat_timeout=heartbeat.value, shutdown_timeout=heartbeat.value)
 
     return from_flags
