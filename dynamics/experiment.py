@@ -3,9 +3,10 @@ checkpoint), select, save, predict, draw. dynamics.main and dynamics.figures onl
 flags and call `run`; a notebook calls it the same way (without a workdir it only trains, keeps what
 the predictions need from the data (dynamics.predict.with_data_records) and selects).
 """
+import contextlib
 import os
 
-from dynamics import atomic, checkpoint, lock, pieces, plots, predict, train
+from dynamics import atomic, checkpoint, distributed, lock, pieces, plots, predict, train
 from dynamics import history as history_lib
 from dynamics.data import build_dataset
 from dynamics.errors import ConfigError, check_choice, check_keys
@@ -30,24 +31,29 @@ def run(config: dict, members: list = ({},), workdir: str = None, overwrite: boo
     datasets / models / optimizers / metrics: the caller's own pieces {name: function}, besides
     the library's (dynamics.pieces), named in the config like the library's.
     """
+    leader = distributed.is_leader()  # in a multi-process run only process 0 writes and reports
+    progress = progress if leader else (lambda line: None)
     own = pieces.with_own(datasets, models, optimizers, metrics)
     check_keys("config", config, train.SECTIONS)
     check_figures(config)
     if workdir is None:
         return trained(config, members, progress, None, False, own)
-    with lock.held(workdir):  # before anything in the workdir is read or written
+    with lock.held(workdir) if leader else contextlib.nullcontext():  # before anything in the workdir is read or written
         existing = [f for f in history_lib.RESULT_FILES if os.path.exists(os.path.join(workdir, f))]
         if existing and not overwrite and not checkpoint.exists(workdir):
             raise ConfigError(f"workdir {workdir!r} already holds results ({', '.join(existing)}); "
                               "pass --overwrite to replace them")
         history = trained(config, members, progress, workdir, overwrite, own)
-        history.save(workdir, predict.member_columns(history))
         table = predict.agreement(history)
-        if table is not None:
-            atomic.write_bytes(os.path.join(workdir, AGREEMENT_FILE), lambda f: table.to_csv(f, index=False))
-        os.makedirs(os.path.join(workdir, "figures"), exist_ok=True)
-        draw(history, [os.path.join(workdir, "figures", f"{name}.png") for name in config["figures"]])
-        checkpoint.remove(workdir)
+        distributed.barrier("experiment.run: trained")
+        if leader:
+            history.save(workdir, predict.member_columns(history))
+            if table is not None:
+                atomic.write_bytes(os.path.join(workdir, AGREEMENT_FILE), lambda f: table.to_csv(f, index=False))
+            os.makedirs(os.path.join(workdir, "figures"), exist_ok=True)
+            draw(history, [os.path.join(workdir, "figures", f"{name}.png") for name in config["figures"]])
+            checkpoint.remove(workdir)  # marks the run complete: once, after every process finished training
+        distributed.barrier("experiment.run: results written")
     written = ", ".join(history_lib.RESULT_FILES + ((AGREEMENT_FILE,) if table is not None else ()))
     progress(f"wrote {workdir}: {written}, figures/, tensorboard/")
     return history
