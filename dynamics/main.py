@@ -37,22 +37,18 @@ def parse_flags(argv):
     try:
         return flags.FLAGS(argv)
     except flags.Error as e:
-        cause = e.__cause__ or e.__context__
-        if not isinstance(cause, Exception):
-            fail(str(e).splitlines()[0])
-        error = cause
+        message, error = str(e).splitlines()[0], e.__cause__ or e.__context__
     except Exception as e:  # noqa: BLE001 - reported in one line below
-        error = e
+        message, error = None, e
     path = next((a.split("=", 1)[1] for a in argv if a.startswith("--config=")), None)
-    if path is None:
-        fail("--config=configs/NAME.py is required")
-    try:
-        config.load(path)  # the config file itself: config.load says what is wrong with it
-    except ConfigError as reason:
-        fail(str(reason))
+    if error is not None and path is not None:
+        try:
+            config.load(path)  # the config file itself: config.load says what is wrong with it
+        except ConfigError as reason:
+            fail(str(reason))
     if isinstance(error, (KeyError, AttributeError)):
         fail(f"unknown config key in an override: {str(error).strip(chr(34))}")
-    fail(f"cannot apply the overrides: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
+    fail(message or f"cannot apply the overrides: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
 
 
 def main(argv):
