@@ -8,7 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from dynamics import lock, train
+from dynamics import config, lock, train
+from dynamics.errors import ConfigError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = os.path.join(ROOT, "configs", "heavy_tail_linear.py")
@@ -47,14 +48,20 @@ def test_a_workdir_in_use_is_refused_naming_the_process_and_left_untouched(tmp_p
     ("def get_config():\n    return {'seed': 0}\n", "must return an ml_collections.ConfigDict"),
 ])
 def test_a_config_file_that_fails_is_one_line(tmp_path, body, message):
+    """The loader's one-line reasons (config.load); the launcher prints them as they are (checked
+    once through a subprocess, for the import error)."""
     path = tmp_path / "configs" if body is None else tmp_path / "bad.py"
     if body is None:
         path.mkdir()
     else:
         path.write_text(body)
-    result = launch(f"--config={path}", f"--workdir={tmp_path / 'run'}")
-    assert message in one_line(result)
-    assert not (tmp_path / "run").exists()
+    with pytest.raises(ConfigError) as error:
+        config.load(str(path))
+    assert message in str(error.value) and "\n" not in str(error.value)
+    if "no_such_module" in (body or ""):
+        result = launch(f"--config={path}", f"--workdir={tmp_path / 'run'}")
+        assert message in one_line(result)
+        assert not (tmp_path / "run").exists()
 
 
 @pytest.mark.slow
