@@ -103,7 +103,8 @@ def _batch(cfg: dict, data: Dataset, key):
 
 
 def train_step(setup: Setup, numbers: dict, data: Dataset, state: TrainState, step) -> TrainState:
-    """One optimizer step of one member (pure). A non-finite loss or update freezes the member."""
+    """One optimizer step of one member (pure). A non-finite loss or parameter norm (entries each finite
+    but too large for their norm, e.g. normalised GD at lr 1e30) freezes the member: it diverged."""
     cfg = resolve(setup, numbers)
     key = jax.random.fold_in(member_keys(numbers["seed"])[1], step)
     x, y = _batch(cfg, data, key)
@@ -120,7 +121,7 @@ def train_step(setup: Setup, numbers: dict, data: Dataset, state: TrainState, st
         grads = metrics.per_class_gradients(sample_loss, state.params, x, y, data.class_counts.shape[-1])
     updates, opt_state = optimizer(setup, cfg, state.params).update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
-    finite = jnp.isfinite(loss) & jnp.all(jnp.stack([jnp.all(jnp.isfinite(p)) for p in jax.tree.leaves(params)]))
+    finite = jnp.isfinite(loss) & jnp.isfinite(metrics.param_norm(params))  # an overflowing norm is divergence too
     alive = state.diverged_step < 0
     keep_new = alive & finite
     new = jax.tree.map(lambda a, b: jnp.where(keep_new, a, b), (params, opt_state), (state.params, state.opt_state))
@@ -129,7 +130,8 @@ def train_step(setup: Setup, numbers: dict, data: Dataset, state: TrainState, st
 
 
 def record(setup: Setup, numbers: dict, data: Dataset, state: TrainState) -> dict:
-    """The records of one member at the current step (NaN once it has diverged)."""
+    """The records of one member at the current step (NaN once it has diverged; run_chunk calls a
+    member whose full-batch loss or parameter norm record is non-finite diverged)."""
     cfg = resolve(setup, numbers)
     out = metrics.evaluate(setup.model, cfg, state.params, data, setup.pieces.metrics)
     diverged = state.diverged_step >= 0
@@ -144,11 +146,14 @@ def run_chunk(setup: Setup, numbers: dict, data: Dataset, state: TrainState, rec
         state, records = carry
         idx = jnp.minimum(jnp.searchsorted(steps_logged, step), len(setup.log_steps) - 1)
 
-        def write(recs):
+        def write(carry):
+            state, recs = carry
             new = record(setup, numbers, data, state)
-            return {k: recs[k].at[idx].set(new[k]) for k in recs}
+            broken = (state.diverged_step < 0) & ~(jnp.isfinite(new["loss"]) & jnp.isfinite(new["param_norm"]))
+            state = state._replace(diverged_step=jnp.where(broken, step.astype(jnp.int32), state.diverged_step))
+            return state, {k: recs[k].at[idx].set(new[k]) for k in recs}
 
-        records = jax.lax.cond(steps_logged[idx] == step, write, lambda r: r, records)
+        state, records = jax.lax.cond(steps_logged[idx] == step, write, lambda c: c, (state, records))
         state = jax.lax.cond(step < setup.num_steps,
                              lambda s: train_step(setup, numbers, data, s, step), lambda s: s, state)
         return (state, records), None

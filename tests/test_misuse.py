@@ -4,11 +4,13 @@ import os
 import signal
 import subprocess
 import sys
+from unittest import mock
 
 import numpy as np
 import pytest
 
-from dynamics import lock, train
+from dynamics import history as history_lib
+from dynamics import lock, plots, train
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = os.path.join(ROOT, "configs", "heavy_tail_linear.py")
@@ -85,3 +87,23 @@ def test_chunk_steps_past_the_run_are_clamped(tiny_config):
     exact = dict(tiny_config, train=dict(tiny_config["train"], chunk_steps=tiny_config["train"]["num_steps"] + 1))
     a, b = (train.run(c, progress=lambda s: None) for c in (long, exact))
     np.testing.assert_array_equal(a.records["per_class_loss"], b.records["per_class_loss"])
+
+
+@pytest.mark.slow  # 11 s CPU
+def test_a_setting_whose_every_learning_rate_diverged_selects_nothing_and_says_so(tiny_config, tmp_path):
+    """Normalised GD at lr 1e30 keeps every entry finite but its parameter norm overflows: diverged, like
+    GD at lr 1e30 (a non-finite loss). Nothing of the setting is selected; the figure's panel says why."""
+    config = dict(tiny_config, select={"rule": "best_lr", "metric": "loss"},
+                  train=dict(tiny_config["train"], per_class_grad_norm=False))
+    members = [{"optimizer.name": name, "optimizer.learning_rate": lr}
+               for name in ("normalized_gd", "adam") for lr in (1e29, 1e30)] + [
+              {"optimizer.name": "adam", "optimizer.learning_rate": 0.01}]
+    history = history_lib.select_best_lr(train.run(config, members, progress=lambda s: None), "loss")
+    table = history.members_table()
+    assert list(table["status"]) == ["diverged"] * 4 + ["ok"], table
+    assert np.all(np.isfinite(history.records["param_norm"][:, 0]))  # the start was fine
+    assert list(history.selected) == [False, False, False, False, True]
+    assert all(history_lib.EVERY_LR_DIVERGED in why for why in history.selection[:2]), history.selection
+    with mock.patch.object(plots, "say_every_lr_diverged", wraps=plots.say_every_lr_diverged) as said:
+        plots.per_class_loss(history, str(tmp_path / "loss.png"))
+    assert [c.args[1] for c in said.call_args_list] == ["normalized_gd"] and (tmp_path / "loss.png").stat().st_size > 0

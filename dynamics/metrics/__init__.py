@@ -39,6 +39,12 @@ def per_class_gradients(sample_loss, params, x, y, num_classes: int, chunk: int 
     return jax.tree.map(lambda s: s * scale.reshape((-1,) + (1,) * (s.ndim - 1)), sums)
 
 
+def param_norm(params):
+    """Euclidean norm of all parameters: inf once it passes the float range, NaN with a NaN parameter
+    (train.train_step calls such a member diverged)."""
+    return jnp.sqrt(sum(jnp.sum(jnp.square(p.astype(jnp.float32))) for p in jax.tree.leaves(params)))
+
+
 def tree_norm_per_class(tree):
     """Euclidean norm of each class's slice of a [C, ...] pytree -> [C]."""
     return jnp.sqrt(sum(jnp.sum(t.reshape(t.shape[0], -1) ** 2, axis=1) for t in jax.tree.leaves(tree)))
@@ -70,7 +76,7 @@ def evaluate(model, config, params, data, extra_metrics=None):
     name = loss_config["name"]
     out = split_metrics(model, name, params, data.x, data.y, num_classes)
     out["loss"] = losses.training_loss(loss_config, model.apply(params, data.x), data.y, data.class_counts)
-    out["param_norm"] = jnp.sqrt(sum(jnp.sum(p**2) for p in jax.tree.leaves(params)))
+    out["param_norm"] = param_norm(params)
     if data.x_test is not None:
         out.update(split_metrics(model, name, params, data.x_test, data.y_test, num_classes, prefix="test_"))
     if config["train"]["per_class_grad_norm"]:
