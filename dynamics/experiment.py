@@ -3,6 +3,7 @@ checkpoint), select, save, predict, draw. dynamics.main and dynamics.figures onl
 flags and call `run`; a notebook calls it the same way (without a workdir it only trains, keeps what
 the predictions need from the data (dynamics.predict.with_data_records) and selects).
 """
+import json
 import os
 
 from dynamics import atomic, checkpoint, lock, pieces, plots, predict, train
@@ -11,6 +12,7 @@ from dynamics.data import build_dataset
 from dynamics.errors import ConfigError, check_choice, check_keys
 
 AGREEMENT_FILE = "agreement.csv"
+COMPLETE_FILE = "complete.json"  # written last by run: the workdir's files are all of one finished run
 
 
 def check_figures(config: dict) -> None:
@@ -21,12 +23,15 @@ def check_figures(config: dict) -> None:
 
 
 def run(config: dict, members: list = ({},), workdir: str = None, overwrite: bool = False, progress=print,
-        datasets: dict = None, models: dict = None, optimizers: dict = None, metrics: dict = None
-        ) -> history_lib.History:
+        datasets: dict = None, models: dict = None, optimizers: dict = None, metrics: dict = None,
+        name: str = None) -> history_lib.History:
     """Runs every member of the sweep; with a workdir, also saves, predicts and draws there.
 
     Everything before training may raise ConfigError, and then nothing has been written. A workdir
     that already holds results is refused unless overwrite; one holding a checkpoint resumes.
+    Completion is marked once, last, in COMPLETE_FILE (with `name`, the config's NAME, which
+    dynamics.figures --from checks); the mark is removed before anything else is written, so a reader
+    (`load`) never trusts a workdir that a kill left half old, half new.
     datasets / models / optimizers / metrics: the caller's own pieces {name: function}, besides
     the library's (dynamics.pieces), named in the config like the library's.
     """
@@ -38,8 +43,13 @@ def run(config: dict, members: list = ({},), workdir: str = None, overwrite: boo
     with lock.held(workdir):  # before anything in the workdir is read or written
         existing = [f for f in history_lib.RESULT_FILES if os.path.exists(os.path.join(workdir, f))]
         if existing and not overwrite and not checkpoint.exists(workdir):
-            raise ConfigError(f"workdir {workdir!r} already holds results ({', '.join(existing)}); "
+            state = "" if os.path.exists(os.path.join(workdir, COMPLETE_FILE)) else \
+                f", incomplete or from before {COMPLETE_FILE} marked completion"
+            raise ConfigError(f"workdir {workdir!r} already holds results ({', '.join(existing)}{state}); "
                               "pass --overwrite to replace them")
+        mark = os.path.join(workdir, COMPLETE_FILE)
+        if os.path.exists(mark):
+            os.remove(mark)  # from here until the mark is written again, the workdir is incomplete
         history = trained(config, members, progress, workdir, overwrite, own)
         history.save(workdir, predict.member_columns(history))
         table = predict.agreement(history)
@@ -48,8 +58,30 @@ def run(config: dict, members: list = ({},), workdir: str = None, overwrite: boo
         os.makedirs(os.path.join(workdir, "figures"), exist_ok=True)
         draw(history, [os.path.join(workdir, "figures", f"{name}.png") for name in config["figures"]])
         checkpoint.remove(workdir)
-    written = ", ".join(history_lib.RESULT_FILES + ((AGREEMENT_FILE,) if table is not None else ()))
+        written = history_lib.RESULT_FILES + ((AGREEMENT_FILE,) if table is not None else ())
+        atomic.write_bytes(mark, lambda f: f.write(json.dumps({"name": name, "files": written}).encode()))
+    written = ", ".join(written)
     progress(f"wrote {workdir}: {written}, figures/, tensorboard/")
+    return history
+
+
+def load(workdir: str, name: str = None) -> history_lib.History:
+    """The History of a complete workdir (one whose run wrote COMPLETE_FILE last); name: the config
+    NAME it must hold. Anything else is a one-line ConfigError that says to rerun with --overwrite."""
+    try:
+        with open(os.path.join(workdir, COMPLETE_FILE)) as f:
+            mark = json.load(f)
+        recorded = mark["name"]
+    except FileNotFoundError:
+        raise ConfigError(f"workdir {workdir!r} is incomplete (interrupted, being written, or from before "
+                          f"{COMPLETE_FILE} marked completion); rerun it with --overwrite")
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ConfigError(f"cannot read {os.path.join(workdir, COMPLETE_FILE)}: {type(e).__name__}; "
+                          "rerun it with --overwrite")
+    history = history_lib.History.load(workdir)
+    if name is not None and recorded != name:
+        held = f"config {recorded!r}" if recorded else "a run of no named config (e.g. from a notebook)"
+        raise ConfigError(f"workdir {workdir!r} holds {held}, not {name!r}")
     return history
 
 

@@ -23,7 +23,7 @@ from absl import logging as absl_logging
 
 from dynamics import atomic, checkpoint, config, experiment
 from dynamics.errors import ConfigError, fail
-from dynamics.history import RESULT_FILES, History
+from dynamics.history import RESULT_FILES
 
 _OUTDIR = flags.DEFINE_string("outdir", None, "Directory for the workdirs (DIR/NAME/) and, by default, the PNGs.")
 _FIGDIR = flags.DEFINE_string("figdir", None, "Directory for the PNGs (default: --outdir), e.g. docs/figures.")
@@ -41,8 +41,9 @@ def figure_paths(name: str, figure_names, figdir: str) -> list:
 
 
 def is_complete(workdir: str, config_dict: dict, members: list) -> bool:
-    """Whether workdir holds finished results of exactly this config and these members."""
-    if checkpoint.exists(workdir) or not all(os.path.exists(os.path.join(workdir, f)) for f in RESULT_FILES):
+    """Whether workdir holds finished results (marked complete) of exactly this config and these members."""
+    needed = RESULT_FILES + (experiment.COMPLETE_FILE,)
+    if checkpoint.exists(workdir) or not all(os.path.exists(os.path.join(workdir, f)) for f in needed):
         return False
     try:
         with open(os.path.join(workdir, "config.json")) as f:
@@ -61,8 +62,9 @@ def run_figure(name: str, outdir: str, figdir: str = None, small: bool = False, 
     os.makedirs(figdir, exist_ok=True)
     paths = figure_paths(name, config_dict["figures"], figdir)
     if not overwrite and is_complete(workdir, config_dict, members):
-        return experiment.draw(History.load(workdir), paths)  # reused: redrawn from the saved History
-    experiment.run(config_dict, members, workdir, overwrite, progress=lambda line: progress(f"  {name}: {line}"))
+        return experiment.draw(experiment.load(workdir, name), paths)  # reused: redrawn from the saved History
+    experiment.run(config_dict, members, workdir, overwrite, progress=lambda line: progress(f"  {name}: {line}"),
+                   name=name)
     for figure, path in zip(config_dict["figures"], paths):  # experiment.run drew them from the History it saved
         atomic.write(path, lambda tmp, figure=figure: shutil.copyfile(os.path.join(workdir, "figures", f"{figure}.png"), tmp))
     return paths
@@ -75,7 +77,7 @@ def redraw_figure(name: str, runs: str, figdir: str) -> list:
         workdir = runs
     if not os.path.exists(os.path.join(workdir, "history.npz")):
         raise ConfigError(f"no saved results for {name!r}: neither {os.path.join(runs, name)} nor {runs} holds history.npz")
-    history = History.load(workdir)
+    history = experiment.load(workdir, name)  # complete, and of config NAME
     os.makedirs(figdir, exist_ok=True)
     return experiment.draw(history, figure_paths(name, history.config["figures"], figdir))
 
@@ -114,6 +116,9 @@ def main(argv):
     if not names:
         fail(f"--from={runs} holds no workdir NAME/ with results; valid names: {', '.join(valid)}")
     figdir = _FIGDIR.value or _OUTDIR.value
+    for flag, path in (("--outdir", _OUTDIR.value), ("--figdir", figdir)):
+        if os.path.exists(path) and not os.path.isdir(path):
+            fail(f"{flag}={path} is a file, not a directory; choose a directory")
     for k, name in enumerate(names, 1):
         start = time.time()
         try:

@@ -1,5 +1,6 @@
 """Misuse that must end in one line and exit code 2 (or 130 for an interrupt), with earlier results intact:
 a workdir in use, corrupt result files, config files that fail, an interrupted run; and chunk_steps past the run."""
+import json
 import os
 import signal
 import subprocess
@@ -10,7 +11,8 @@ import numpy as np
 import pytest
 
 from dynamics import history as history_lib
-from dynamics import lock, plots, train
+from dynamics import experiment, figures, lock, plots, train
+from conftest import load_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = os.path.join(ROOT, "configs", "heavy_tail_linear.py")
@@ -107,3 +109,43 @@ def test_a_setting_whose_every_learning_rate_diverged_selects_nothing_and_says_s
     with mock.patch.object(plots, "say_every_lr_diverged", wraps=plots.say_every_lr_diverged) as said:
         plots.per_class_loss(history, str(tmp_path / "loss.png"))
     assert [c.args[1] for c in said.call_args_list] == ["normalized_gd"] and (tmp_path / "loss.png").stat().st_size > 0
+
+
+def test_grokking_figure_of_a_run_where_no_class_generalised_draws(tmp_path):
+    """Every class fitted, none generalised: the grokking-time scatter is empty, and its log axis must not
+    fail ("Data cannot be log-scaled") as `figures grokking_imbalanced --small` did."""
+    config, members = load_config("grokking_imbalanced", "small")
+    steps, counts = np.array([0, 10, 100]), np.array([[40, 20, 10, 5]])
+    fitted = np.ones((1, 3, 4), np.float32)
+    history = history_lib.History(config, members[:1], steps, {
+        "accuracy": np.ones((1, 3), np.float32), "per_class_accuracy": fitted,
+        "test_per_class_accuracy": 0 * fitted}, counts, np.array([-1]), np.array([True]), counts)
+    plots.grokking_imbalanced(history, str(tmp_path / "g.png"))
+    assert (tmp_path / "g.png").stat().st_size > 0
+
+
+@pytest.mark.slow  # 14 s CPU (a run, an in-process overwrite, three launches)
+def test_readers_trust_only_a_complete_workdir_of_their_own_config(tmp_path):
+    """A workdir is complete once complete.json is written, last; --from refuses another config's workdir,
+    an incomplete one (an --overwrite run killed during its final write) and an --outdir that is a file."""
+    workdir, figs = tmp_path / "run", tmp_path / "figs"
+    assert launch(f"--config={CONFIG}", f"--workdir={workdir}", *TINY).returncode == 0
+    assert json.loads((workdir / experiment.COMPLETE_FILE).read_text())["name"] == "heavy_tail_linear"
+    before = {f: (workdir / f).read_bytes() for f in history_lib.RESULT_FILES}
+
+    other = launch("theory_softmax", f"--from={workdir}", f"--outdir={figs}", module="dynamics.figures")
+    assert "holds config 'heavy_tail_linear', not 'theory_softmax'" in one_line(other) and not figs.exists()
+    (tmp_path / "file").write_text("")
+    assert "is a file" in one_line(launch("heavy_tail_linear", f"--from={workdir}", f"--outdir={tmp_path / 'file'}",
+                                          module="dynamics.figures"))
+    assert before == {f: (workdir / f).read_bytes() for f in history_lib.RESULT_FILES}
+
+    config, members = load_config("heavy_tail_linear")
+    config["data"].update(num_classes=7, num_samples=48, input_dim=8)
+    config["train"].update(num_steps=10, chunk_steps=10, num_log_points=4)
+    with mock.patch.object(experiment, "draw", side_effect=KeyboardInterrupt), pytest.raises(KeyboardInterrupt):
+        experiment.run(config, members[:1], str(workdir), overwrite=True, progress=lambda s: None)  # killed mid-write
+    assert not (workdir / experiment.COMPLETE_FILE).exists()
+    assert not figures.is_complete(str(workdir), config, members[:1])
+    mixed = launch("heavy_tail_linear", f"--from={workdir}", f"--outdir={figs}", module="dynamics.figures")
+    assert "is incomplete" in one_line(mixed) and "--overwrite" in mixed.stderr and not figs.exists()
