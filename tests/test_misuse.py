@@ -2,6 +2,7 @@
 a workdir in use, corrupt result files, config files that fail, an interrupted run; and chunk_steps past the run."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -11,7 +12,8 @@ import numpy as np
 import pytest
 
 from dynamics import history as history_lib
-from dynamics import experiment, figures, lock, plots, train
+from dynamics import config as config_lib
+from dynamics import experiment, figures, lock, plots, sweep, train
 from conftest import load_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -149,3 +151,50 @@ def test_readers_trust_only_a_complete_workdir_of_their_own_config(tmp_path):
     assert not figures.is_complete(str(workdir), config, members[:1])
     mixed = launch("heavy_tail_linear", f"--from={workdir}", f"--outdir={figs}", module="dynamics.figures")
     assert "is incomplete" in one_line(mixed) and "--overwrite" in mixed.stderr and not figs.exists()
+
+
+def interrupted_run(workdir, chunks: int):
+    """The TINY launch's run (its config and members as dynamics.main resolves them), stopped after `chunks`
+    chunks of 5 steps, each checkpointed (all kept)."""
+    base, members = config_lib.load(CONFIG)
+    overrides = dict(arg[len("--config."):].split("=", 1) for arg in TINY + CHECKPOINTED)
+    flat = sweep.flatten(base)
+    flat.update({k: type(flat[k])(v) for k, v in overrides.items()})
+    progress = mock.Mock(side_effect=[None] * chunks + [KeyboardInterrupt])  # the progress line comes before the save
+    with pytest.raises(KeyboardInterrupt):
+        experiment.run(sweep.unflatten(flat), config_lib.without_overridden(members, overrides), str(workdir),
+                       progress=progress)
+
+
+CHECKPOINTED = ["--config.train.chunk_steps=5", "--config.train.checkpoint_keep=9"]
+
+
+@pytest.mark.slow  # 15 s CPU (an interrupted run, two launches)
+def test_corrupt_checkpoints_fall_back_to_the_newest_readable_one_and_a_new_layout_is_announced(tmp_path):
+    """The newest checkpoint truncated and an empty step directory: the run resumes from the older intact
+    one, says so in one line, and ends as an uninterrupted run does; a checkpoint written on one device
+    and resumed on two says so too. With no readable checkpoint: one line, exit 2, the checkpoints kept."""
+    workdir = tmp_path / "run"
+    interrupted_run(workdir, chunks=3)
+    steps = workdir / "checkpoints"
+    assert sorted(os.listdir(steps)) == ["0", "1", "2"]
+    broken = tmp_path / "broken"
+    shutil.copytree(workdir, broken)
+    for step in "012":
+        (broken / "checkpoints" / step / "meta" / "metadata").write_text("{trunc")
+    refused = launch(f"--config={CONFIG}", f"--workdir={broken}", *TINY, *CHECKPOINTED)
+    assert "no readable checkpoint" in one_line(refused) and "--overwrite" in refused.stderr
+    assert sorted(os.listdir(broken / "checkpoints")) == ["0", "1", "2"]
+
+    (steps / "2" / "meta" / "metadata").write_text("{trunc")
+    (steps / "3").mkdir()
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2")
+    resumed = subprocess.run([sys.executable, "-m", "dynamics.main", f"--config={CONFIG}", f"--workdir={workdir}",
+                              *TINY, *CHECKPOINTED], capture_output=True, text=True, cwd=ROOT, timeout=300, env=env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming from {steps}/1 (newer 3 (" in resumed.stdout and "), 2 (" in resumed.stdout, resumed.stdout
+    assert "written on 1 device(s) in 1 process(es), resuming on 2 in 1" in resumed.stdout, resumed.stdout
+    whole = tmp_path / "whole"
+    assert launch(f"--config={CONFIG}", f"--workdir={whole}", *TINY, *CHECKPOINTED).returncode == 0
+    a, b = (history_lib.History.load(str(w)) for w in (workdir, whole))
+    np.testing.assert_allclose(a.records["per_class_loss"], b.records["per_class_loss"], rtol=1e-5)
