@@ -374,7 +374,10 @@ def saving(g: int, group: Group, configs: list, checkpoints: Checkpoints, summar
     counts = np.asarray(group.data.class_counts)
     summaries.start_group(group.indices, configs,
                           counts if group.data_stacked else np.broadcast_to(counts, (num,) + counts.shape))
-    written = [int(np.searchsorted(steps, 0 if resume is None else resume[0]))]
+    written = [0]
+    if resume is not None:  # the group's event files start afresh: its records up to the checkpoint first
+        written[0] = int(np.searchsorted(steps, resume[0]))
+        summaries.write(group.indices, steps, resume[2], slice(0, written[0]))
 
     def after_chunk(next_start, states, records):
         states, records = jax.tree.map(lambda a: np.array(a[:num]), sweep.gather((states, records)))

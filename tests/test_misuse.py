@@ -1,9 +1,11 @@
 """Misuse that must end in one line and exit code 2 (or 130 for an interrupt), with earlier results intact:
 a workdir in use, corrupt result files, config files that fail, an interrupted run; and chunk_steps past the run."""
+import collections
 import json
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 from unittest import mock
@@ -198,3 +200,32 @@ def test_corrupt_checkpoints_fall_back_to_the_newest_readable_one_and_a_new_layo
     assert launch(f"--config={CONFIG}", f"--workdir={whole}", *TINY, *CHECKPOINTED).returncode == 0
     a, b = (history_lib.History.load(str(w)) for w in (workdir, whole))
     np.testing.assert_allclose(a.records["per_class_loss"], b.records["per_class_loss"], rtol=1e-5)
+
+
+def scalar_event_counts(run_dir) -> collections.Counter:
+    """How often each (tag, step) of a scalar occurs in a TensorBoard run directory's event files."""
+    from tensorboardX.proto import event_pb2
+
+    counts = collections.Counter()
+    for name in os.listdir(run_dir):
+        data, pos = (run_dir / name).read_bytes(), 0
+        while pos < len(data):
+            (length,) = struct.unpack("<Q", data[pos:pos + 8])
+            event = event_pb2.Event.FromString(data[pos + 12:pos + 12 + length])
+            pos += 12 + length + 4
+            counts.update((v.tag, event.step) for v in event.summary.value if v.WhichOneof("value") == "simple_value")
+    return counts
+
+
+@pytest.mark.slow  # 9 s CPU (an interrupted run, a launch)
+def test_a_resumed_run_logs_each_step_once_to_tensorboard(tmp_path):
+    """A launch killed after writing a chunk's summaries but before its checkpoint was committed: the
+    relaunch resumes from the checkpoint before, and TensorBoard still holds each step once."""
+    workdir = tmp_path / "run"
+    interrupted_run(workdir, chunks=3)
+    for step in "12":  # their summaries were written (step 7 in chunk 5..9), the checkpoints never committed
+        shutil.rmtree(workdir / "checkpoints" / step)
+    assert launch(f"--config={CONFIG}", f"--workdir={workdir}", *TINY, *CHECKPOINTED).returncode == 0
+    counts = scalar_event_counts(workdir / "tensorboard" / "member_000")
+    history = history_lib.History.load(str(workdir))
+    assert {step for _, step in counts} == set(history.step.tolist()) and set(counts.values()) == {1}, counts
