@@ -6,7 +6,7 @@ the predictions need from the data (dynamics.predict.with_data_records) and sele
 import json
 import os
 
-from dynamics import atomic, checkpoint, lock, pieces, plots, predict, train
+from dynamics import atomic, checkpoint, disk, lock, pieces, plots, predict, train
 from dynamics import history as history_lib
 from dynamics.data import build_dataset
 from dynamics.errors import ConfigError, check_choice, check_keys
@@ -40,6 +40,18 @@ def run(config: dict, members: list = ({},), workdir: str = None, overwrite: boo
     check_figures(config)
     if workdir is None:
         return trained(config, members, progress, None, False, own)
+    try:
+        return saved(config, members, workdir, overwrite, progress, own, name)
+    except Exception as e:  # noqa: BLE001 - only a full disk is turned into one line; the rest is re-raised
+        if not disk.out_of_space(e):
+            raise
+        raise ConfigError(f"the disk of workdir {workdir!r} is full ({type(e).__name__}); free space and relaunch "
+                          "the same command: it resumes from the last checkpoint") from None
+
+
+def saved(config: dict, members: list, workdir: str, overwrite: bool, progress, own: pieces.Pieces,
+          name: str) -> history_lib.History:
+    """run with a workdir: under its lock, trains (resuming), then saves, predicts, draws and marks completion."""
     with lock.held(workdir):  # before anything in the workdir is read or written
         existing = [f for f in history_lib.RESULT_FILES if os.path.exists(os.path.join(workdir, f))]
         if existing and not overwrite and not checkpoint.exists(workdir):
@@ -56,7 +68,7 @@ def run(config: dict, members: list = ({},), workdir: str = None, overwrite: boo
         if table is not None:
             atomic.write_bytes(os.path.join(workdir, AGREEMENT_FILE), lambda f: table.to_csv(f, index=False))
         os.makedirs(os.path.join(workdir, "figures"), exist_ok=True)
-        draw(history, [os.path.join(workdir, "figures", f"{name}.png") for name in config["figures"]])
+        draw(history, [os.path.join(workdir, "figures", f"{figure}.png") for figure in config["figures"]])
         checkpoint.remove(workdir)
         written = history_lib.RESULT_FILES + ((AGREEMENT_FILE,) if table is not None else ())
         atomic.write_bytes(mark, lambda f: f.write(json.dumps({"name": name, "files": written}).encode()))

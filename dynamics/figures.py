@@ -21,7 +21,7 @@ import time
 from absl import app, flags
 from absl import logging as absl_logging
 
-from dynamics import atomic, checkpoint, config, experiment
+from dynamics import atomic, checkpoint, config, disk, experiment
 from dynamics.errors import ConfigError, fail
 from dynamics.history import RESULT_FILES
 
@@ -128,6 +128,10 @@ def main(argv):
                 paths = redraw_figure(name, runs, figdir)
         except ConfigError as e:
             fail(f"{name}: {e}")
+        except OSError as e:  # writing the PNGs into --figdir (experiment.run reports its own full disk)
+            if not disk.out_of_space(e):
+                raise
+            fail(f"{name}: the disk of {figdir} is full; the previous figures there are intact")
         verb = "redrew" if runs is not None else "made"
         print(f"[{k}/{len(names)}] {name}: {verb} {describe(paths)} in {time.time() - start:.0f} s", flush=True)
 

@@ -1,6 +1,7 @@
 """Misuse that must end in one line and exit code 2 (or 130 for an interrupt), with earlier results intact:
 a workdir in use, corrupt result files, config files that fail, an interrupted run; and chunk_steps past the run."""
 import collections
+import errno
 import json
 import os
 import shutil
@@ -15,7 +16,8 @@ import pytest
 
 from dynamics import history as history_lib
 from dynamics import config as config_lib
-from dynamics import experiment, figures, lock, plots, sweep, train
+from dynamics import checkpoint, experiment, figures, lock, plots, sweep, train
+from dynamics.errors import ConfigError
 from conftest import load_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -229,3 +231,17 @@ def test_a_resumed_run_logs_each_step_once_to_tensorboard(tmp_path):
     counts = scalar_event_counts(workdir / "tensorboard" / "member_000")
     history = history_lib.History.load(str(workdir))
     assert {step for _, step in counts} == set(history.step.tolist()) and set(counts.values()) == {1}, counts
+
+
+@pytest.mark.slow  # 6 s CPU (a run that fails at its final write, then its resume)
+def test_a_full_disk_is_one_line_and_the_run_resumes_once_space_is_freed(tiny_config, tmp_path):
+    workdir = str(tmp_path / "run")
+    config = dict(tiny_config, figures=())
+    full = OSError(errno.ENOSPC, "No space left on device")
+    with mock.patch.object(history_lib.History, "save", side_effect=full), \
+            pytest.raises(ConfigError, match="disk of workdir .* is full .*relaunch the same command") as refused:
+        experiment.run(config, workdir=workdir, progress=lambda s: None)
+    assert "\n" not in str(refused.value) and checkpoint.exists(workdir)
+    lines = []
+    experiment.run(config, workdir=workdir, progress=lines.append)
+    assert lines[0].startswith("resuming from") and experiment.load(workdir).records["loss"].shape[0] == 1
