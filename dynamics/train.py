@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from dynamics import disk, losses, metrics, sweep
+from dynamics import disk, losses, memory, metrics, sweep
 from dynamics.pieces import Pieces, library
 from dynamics.summaries import Summaries
 from dynamics.checkpoint import Checkpoints
@@ -178,6 +178,9 @@ def validate(config: dict, pieces: Pieces) -> None:
         value = train[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"train.{key} must be a positive integer, got {value!r}")
+    if train["num_steps"] + min(train["chunk_steps"], train["num_steps"] + 1) >= 2**31:
+        raise ConfigError(f"train.num_steps must be below 2^31 - train.chunk_steps (steps are int32), "
+                          f"got {train['num_steps']}")
     if isinstance(train["batch_size"], bool) or not isinstance(train["batch_size"], int) or train["batch_size"] < 0:
         raise ConfigError(f"train.batch_size must be an integer >= 0 (0: full batch), got {train['batch_size']!r}")
     check_choice("log spacing (train.log_spacing)", train["log_spacing"], ("log", "linear"))
@@ -215,11 +218,12 @@ def plan(config: dict, members: list, pieces: Pieces = None) -> tuple:
     pieces: the datasets, models, optimizers and metrics the config may name (default: the library's)."""
     pieces = pieces or library()
     configs = sweep.member_configs(config, members)
-    datasets, cache = [], {}
+    datasets, cache, available = [], {}, memory.available_bytes()
     for cfg in configs:
         validate(cfg, pieces)
         key = repr(sorted(sweep.flatten(cfg["data"]).items()))
         if key not in cache:
+            memory.check_data(cfg["data"], available)
             cache[key] = build_dataset(cfg["data"], pieces.datasets)
         datasets.append(cache[key])
     for cfg, data in zip(configs, datasets):
@@ -252,6 +256,7 @@ def plan(config: dict, members: list, pieces: Pieces = None) -> tuple:
         raise ConfigError("all members of a sweep must log at the same steps (train.num_steps, train.num_log_points)")
     if any(jax.tree.map(np.shape, g.record_shapes) != jax.tree.map(np.shape, planned[0].record_shapes) for g in planned):
         raise ConfigError("all members of a sweep must record the same metrics with the same number of classes")
+    memory.check_groups(planned)
     scalars = sorted(k for k, v in planned[0].record_shapes.items() if v.ndim == 0)
     for cfg in configs:
         if cfg["select"]["rule"] == "best_lr":

@@ -245,3 +245,14 @@ def test_a_full_disk_is_one_line_and_the_run_resumes_once_space_is_freed(tiny_co
     lines = []
     experiment.run(config, workdir=workdir, progress=lines.append)
     assert lines[0].startswith("resuming from") and experiment.load(workdir).records["loss"].shape[0] == 1
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["--config.data.law=zipf", "--config.data.num_classes=100000", "--config.data.num_samples=100000",
+      "--config.data.input_dim=32"], "GiB on one device"),  # 40 GB of logits per member: XLA's RESOURCE_EXHAUSTED
+    (["--config.data.num_samples=1000000000", "--config.data.input_dim=1000"], "the dataset's inputs need 3725.3 GiB"),
+    (["--config.train.num_steps=3000000000"], "train.num_steps must be below 2^31"),  # was an OverflowError
+])
+def test_sizes_the_machine_cannot_hold_are_refused_before_anything_is_written(tmp_path, overrides, message):
+    assert message in one_line(launch(f"--config={CONFIG}", f"--workdir={tmp_path / 'run'}", *overrides))
+    assert not (tmp_path / "run").exists()
