@@ -163,7 +163,7 @@ class History:
 
 RISE_LIMIT = 0.05  # a rise of the metric above its earlier minimum by this fraction of its initial value: unstable
 TAIL = 0.2  # the score is the worst value over the logged steps in this last fraction of training
-EVERY_LR_DIVERGED = "every learning rate diverged"
+EVERY_LR_DIVERGED = "every learning rate diverged"  # members.csv selection note and figure panel text: none selected
 TIE = 0.001  # scores within this fraction of the initial value of the best score tie: the smallest lr wins
 
 
