@@ -10,7 +10,6 @@ Before timing, (c) is checked against (b): per-class losses after 10 steps agree
 Every way records the per-class loss at the same logged steps.
 """
 import argparse
-import importlib.util
 import os
 import platform
 import time
@@ -19,18 +18,15 @@ import numpy as np
 import torch
 
 from dynamics import sweep, train
+from dynamics.config import load_named
 from dynamics.data import build_dataset
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RATES = {"gd": np.geomspace(0.03, 10.0, 8), "adam": np.geomspace(1e-3, 0.3, 8),
          "sign": np.geomspace(1e-4, 3e-2, 8), "normalized_gd": np.geomspace(0.03, 10.0, 8)}
 
 
 def base_config(groups: int, dim: int, steps: int) -> dict:
-    spec = importlib.util.spec_from_file_location("cfg", os.path.join(ROOT, "configs", "heavy_tail_linear.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    config = module.get_config().to_dict()
+    config = load_named("heavy_tail_linear")[0]
     config["data"].update(num_classes=2**groups - 1, num_samples=groups * 2**groups, input_dim=dim)
     config["train"].update(num_steps=steps, chunk_steps=min(steps + 1, 250), num_log_points=20,
                            per_class_grad_norm=False)

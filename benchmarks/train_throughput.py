@@ -1,12 +1,14 @@
 """Steps/s of the heavy_tail_linear GD member, the FLOP/s it implies, and this machine's matmul FLOP/s.
 
-Run: python benchmarks/train_throughput.py [--repeats=5]
+Run: python benchmarks/train_throughput.py [--repeats=5] [--variant=paper] [--precision=bfloat16] [--peak_size=8192]
 Both are measured in this one process; the ratio is the share of the dense-matmul peak the trainer reaches.
+--precision sets train.matmul_precision and the peak's matmul precision alike (the bfloat16 peak is that of
+bfloat16 inputs: the device's own; the trainer keeps float32 arrays, which a GPU then multiplies in TF32); give a
+--peak_size big enough to reach the accelerator's peak (8192). The last line, "RESULT ...", is for benchmarks/accelerator_check.sh.
 A step of the linear softmax model costs two N x d x C matmuls (logits = XW and the gradient X^T R),
 so 4 N d C flops; everything else in the step (softmax, optimizer, finiteness checks) is counted as overhead.
 """
 import argparse
-import importlib.util
 import os
 import platform
 import statistics
@@ -16,22 +18,19 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from dynamics import config as config_lib
 from dynamics import train
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-
-def heavy_tail_config():
-    spec = importlib.util.spec_from_file_location("cfg", os.path.join(ROOT, "configs", "heavy_tail_linear.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    config = module.get_config().to_dict()
-    config["train"].update(num_log_points=2, per_class_grad_norm=False, chunk_steps=100, num_steps=10_000)
+def heavy_tail_config(variant: str = "", precision: str = "float32", chunk_steps: int = 100):
+    config, _ = config_lib.load_named("heavy_tail_linear", variant)
+    config["train"].update(num_log_points=2, per_class_grad_norm=False, chunk_steps=chunk_steps, num_steps=10_000,
+                           matmul_precision=precision)
     return config
 
 
-def matmul_flops(n: int = 2048, repeats: int = 20) -> float:
-    a = jax.random.normal(jax.random.PRNGKey(0), (n, n), jnp.float32)
+def matmul_flops(n: int = 2048, repeats: int = 20, dtype=jnp.float32) -> float:
+    a = jax.random.normal(jax.random.PRNGKey(0), (n, n), dtype)
     f = jax.jit(lambda a: a @ a)
     f(a).block_until_ready()
     times = []
@@ -61,22 +60,31 @@ def train_steps_per_second(config, chunks: int = 5) -> float:
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--variant", default="", help="heavy_tail_linear's variant ('' or paper)")
+    parser.add_argument("--precision", default="float32", choices=train.MATMUL_PRECISIONS)
+    parser.add_argument("--peak_size", type=int, default=2048, help="n of the n x n matmul whose FLOP/s is the peak")
+    parser.add_argument("--chunks", type=int, default=5, help="timed chunks per repeat")
+    parser.add_argument("--chunk_steps", type=int, default=100)
     args = parser.parse_args()
-    config = heavy_tail_config()
+    jax.config.update("jax_default_matmul_precision", args.precision)  # the peak's and the trainer's
+    config = heavy_tail_config(args.variant, args.precision, args.chunk_steps)
     data = config["data"]
     n, d, c = data["num_samples"], data["input_dim"], data["num_classes"]
     flops_per_step = 4 * n * d * c
     results = []
     for _ in range(args.repeats):
-        peak = matmul_flops()
-        rate = train_steps_per_second(config)
+        peak = matmul_flops(args.peak_size, dtype=jnp.bfloat16 if args.precision == "bfloat16" else jnp.float32)
+        rate = train_steps_per_second(config, args.chunks)
         results.append((peak, rate, rate * flops_per_step))
     peak, rate, achieved = (statistics.median(col) for col in zip(*results))
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, jax {jax.__version__} "
           f"on {jax.devices()[0].platform}")
     print(f"heavy_tail_linear GD member (N={n}, d={d}, C={c}): {rate:.1f} steps/s = {achieved / 1e9:.1f} GFLOP/s")
-    print(f"dense matmul 2048x2048 f32: {peak / 1e9:.1f} GFLOP/s")
+    print(f"dense matmul {args.peak_size}x{args.peak_size} ({args.precision} precision"
+          f"{', bfloat16 inputs' if args.precision == 'bfloat16' else ''}): {peak / 1e9:.1f} GFLOP/s")
     print(f"ratio: {achieved / peak:.2f} of the matmul peak (median of {args.repeats} runs; target 0.85)")
+    print(f"RESULT steps_per_s={rate:.1f} gflops={achieved / 1e9:.1f} peak_gflops={peak / 1e9:.1f} "
+          f"ratio={achieved / peak:.2f}")
 
 
 if __name__ == "__main__":

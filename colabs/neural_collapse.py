@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -22,9 +24,9 @@
 # 1. Balanced classes: the Gram matrices of the classifiers and of the class means converge to
 #    the **simplex equiangular tight frame** (Papyan, Han, Donoho 2020; Zhu et al. 2021), quickly
 #    with weight decay. Imbalanced classes (no weight decay): they converge to the **SELI**
-#    geometry of Thrampoulidis, Kini, Vakilian, Behnia (2022), not the ETF. (The config also has
-#    a square-loss member, compared with its closed-form minimiser; run with SMALL = False.)
-#    Lines: the normalised-Gram distance to the predicted geometry; grey: distance to the ETF.
+#    geometry of Thrampoulidis, Kini, Vakilian, Behnia (2022), not the ETF. A square-loss member
+#    reaches its closed-form minimiser. Lines: the normalised-Gram distance to the predicted
+#    geometry; grey: distance to the ETF.
 # 2. **Minority collapse** with weight decay (Fang, He, Long, Su 2021): as the imbalance ratio R
 #    grows, the minority classifiers' cosine rises and reaches 1 from a predicted threshold R*
 #    on; dots are the simulation, the dashed line the numerically solved optimum.
@@ -41,30 +43,43 @@ if importlib.util.find_spec("dynamics") is None:
     sys.path.insert(0, os.path.abspath("dynamics_repo"))
 
 # %%
-# SMALL = True: one seed, 1500 steps, five imbalance ratios, no square-loss member (under a minute).
-# SMALL = False: the config as it is (two seeds, 3000 steps, twelve ratios; about a minute).
+# SMALL = True: the config's small variant (configs/collapse_ufm.py:small: seed 0, 1500 steps, SELI
+# by normalised GD at η = 0.05, six imbalance ratios; under a minute on a CPU). SMALL = False: the
+# config as it is (two seeds, 3000 steps, twelve ratios; about a minute).
 SMALL = os.environ.get("DYNAMICS_SMALL", "1") == "1"
 
 # %%
 from IPython.display import Image, display
 
-from dynamics import figures, plots, train
+from dynamics import config, experiment, predict
 
-config, members = figures.load_experiment("collapse_ufm")
-if SMALL:
-    config["train"].update(num_steps=1500, chunk_steps=1500, num_log_points=20)
-    members = [m for m in members if m.get("seed", 0) == 0 and m.get("loss.name") != "square"
-               and m.get("data.ratio", 1.0) in (1.0, 4.0, 8.0, 12.0, 24.0)]
+cfg, members = config.load_named("collapse_ufm", "small" if SMALL else "")
 print(len(members), "members")
-history = train.run(config, members, progress=print)
+
+# %% [markdown]
+# One call runs the sweep, saves the History, computes the predictions and their agreement
+# (`agreement.csv`) and draws the config's figures into the workdir, as
+# `python -m dynamics.main --config=configs/collapse_ufm.py:small --workdir=runs/collapse_ufm` does.
 
 # %%
-plots.collapse_ufm_geometry(history, "collapse_geometry.png")
-display(Image("collapse_geometry.png"))
+history = experiment.run(cfg, members, workdir="runs/collapse_ufm", overwrite=True)
 
 # %%
-plots.collapse_ufm_minority(history, "collapse_minority.png")
-display(Image("collapse_minority.png"))
+display(Image("runs/collapse_ufm/figures/collapse_ufm_geometry.png"))
+
+# %%
+display(Image("runs/collapse_ufm/figures/collapse_ufm_minority.png"))
+
+# %% [markdown]
+# How close? One row per member and prediction (`dynamics.predict.collapse`): the final
+# normalised-Gram distance of the classifiers and of the class means to the predicted geometry
+# (ETF, SELI, the square-loss minimiser), the regularised objective's gap to its closed-form
+# minimum, and the two-group members' minority cosine against the optimum's. The tolerance is the
+# margin the tests assert (tests/test_collapse_ufm.py). With SMALL = False the member at R = 9.99,
+# right at R*, is still converging after 3000 steps (gap 0.023) and misses it.
+
+# %%
+print(predict.agreement(history).to_string(index=False))
 
 # %% [markdown]
 # The neural-collapse metrics at the end of training (`members.csv` holds every final scalar):

@@ -21,75 +21,42 @@ metric, so the speed comparison holds at these step sizes only):
   34.8 and 139.
 
 Run:     python -m dynamics.main --config=configs/collapse_digits_lt.py --workdir=runs/collapse_digits_lt
+Small:   python -m dynamics.main --config=configs/collapse_digits_lt.py:small --workdir=/tmp/collapse_digits_lt_small
+         (hidden widths 16, 60 steps, 12 log points: figures --small; not the numbers above;
+         52 s wall, 65 s CPU at load ~2, mostly compiling 12 groups)
 Runtime: 7 minutes measured on the shared 2-core CPU at load ~6.5 (12 compiled groups, 16 members,
          3000 full-batch steps on 210-1390 images); roughly 2-3 minutes on an idle one (estimate).
 """
-import ml_collections
-
-from dynamics import sweep
+from dynamics import config, sweep
 
 EXPONENTS = [0.0, 1.0, 1.5, 2.0]  # class k keeps n_max (k+1)^-exponent images: ratios 1, 10.7, 34.8, 139
 
 
-def get_config():
-    c = ml_collections.ConfigDict()
-    c.seed = 0  # initialisation randomness of each member
-
-    c.data = ml_collections.ConfigDict()
-    c.data.name = "digits_long_tail"  # sklearn's 8x8 digits, subsampled to a Zipf law
-    c.data.exponent = 1.0  # Zipf exponent of the training counts (swept)
-    c.data.test_fraction = 0.2  # held-out share of each digit (test split stays balanced)
-    c.data.seed = 0  # which digit gets which frequency rank, and the split
-
-    c.model = ml_collections.ConfigDict()
-    c.model.name = "mlp"  # ReLU MLP; NC metrics use the last hidden layer and the head
-    c.model.hidden = (64, 64)  # hidden widths (the features are 64-dimensional)
-    c.model.use_bias = True  # biases in every layer
-    c.model.init = "lecun_normal"  # flax default | pytorch_uniform (nn.Linear)
-    c.model.trainable = "all"  # all | head (train only the last layer)
-    c.model.init_scale = 1.0  # multiplies the default (lecun-normal) initialisation
-
-    c.loss = ml_collections.ConfigDict()
-    c.loss.name = "cross_entropy"  # cross_entropy | square
-    c.loss.reweight_exponent = 0.0  # class weights ∝ π_k^-p (0: plain loss)
-    c.loss.logit_adjustment = 0.0  # τ in logits + τ log π (0: none)
-
-    c.optimizer = ml_collections.ConfigDict()
-    c.optimizer.name = "gd"  # gd | adam | sign (swept)
-    c.optimizer.learning_rate = 0.3  # step size (set per optimizer below)
-    c.optimizer.momentum = 0.0  # sign: 0 is plain sign descent
-    c.optimizer.b1 = 0.9  # adam first-moment decay
-    c.optimizer.b2 = 0.999  # adam second-moment decay
-    c.optimizer.eps = 1e-8  # adam denominator offset
-    c.optimizer.weight_decay = 0.0  # λ: GD on L + λ/2‖θ‖² for gd (swept for gd only)
-    c.optimizer.schedule = "constant"  # constant | warmup | cosine
-    c.optimizer.warmup_steps = 0  # linear warmup length (warmup, cosine)
-
-    c.train = ml_collections.ConfigDict()
+def get_config(variant=""):
+    c = config.defaults(data="digits_long_tail", model="mlp")  # sklearn's 8x8 digits, Zipf-subsampled; ReLU MLP 64-64
+    c.optimizer.learning_rate = 0.3  # step size (set per optimizer in the sweep)
     c.train.num_steps = 3000  # full-batch optimizer steps
-    c.train.batch_size = 0  # 0: full batch
     c.train.chunk_steps = 1000  # steps per compiled scan (one progress line each)
     c.train.num_log_points = 20  # records taken at this many log-spaced steps
-    c.train.log_spacing = "log"  # log | linear
-    c.train.per_class_grad_norm = False  # not needed here
-    c.train.extra_metrics = ("neural_collapse",)  # NC1-NC4, minority cosine, ETF/SELI distances
-    c.train.checkpoint_keep = 2  # checkpoints kept in DIR/checkpoints (one saved per chunk; resume by relaunching)
-
-    c.select = ml_collections.ConfigDict()
-    c.select.rule = "none"  # one learning rate per optimizer, all shown
-    c.select.metric = "loss"  # unused with rule none
-
+    c.train.extra_metrics = ("neural_collapse",)  # NC1-NC4, minority cosine, ETF distances, Grams
     c.figures = ("collapse_nc_curves", "collapse_vs_imbalance")  # dynamics.plots.FIGURES
+    if config.variant(variant, ("small",)) == "small":
+        c.model.hidden = (16, 16)  # narrower MLP
+        c.train.num_steps = 60  # a quick look only
+        c.train.chunk_steps = 60  # one compiled scan
+        c.train.num_log_points = 12  # log-spaced records
     return c
 
 
-def get_sweep():
+def get_sweep(variant=""):
     """Every imbalance level under GD, Adam and sign descent (no weight decay), plus GD with
-    weight decay λ = 0.02 (vmapped with plain GD: same program)."""
+    weight decay λ = 0.02 (vmapped with plain GD: same program). small: thinned (sweep.thin; one
+    learning rate per optimizer already, so every member stays)."""
     optimizers = sweep.chain(
         sweep.product(sweep.axis("optimizer.name", ["gd"]), sweep.axis("optimizer.learning_rate", [0.3]),
                       sweep.axis("optimizer.weight_decay", [0.0, 0.02])),
         sweep.product(sweep.axis("optimizer.name", ["adam"]), sweep.axis("optimizer.learning_rate", [1e-3])),
         sweep.product(sweep.axis("optimizer.name", ["sign"]), sweep.axis("optimizer.learning_rate", [3e-4])),
     )
-    return sweep.product(sweep.axis("data.exponent", EXPONENTS), optimizers)
+    members = sweep.product(sweep.axis("data.exponent", EXPONENTS), optimizers)
+    return sweep.thin(members) if variant == "small" else members

@@ -1,7 +1,8 @@
 """Neural-collapse geometry of the unconstrained-features model (UFM), simulation against theory.
 
-Claims reproduced (theory in theory/collapse.py, figures in dynamics/plots/collapse.py); numbers
-measured with this file as it is (C = 4, d = 8, full batch, float32):
+Claims reproduced (theory in theory/collapse.py, predictions and their agreement.csv rows in
+dynamics/predict/collapse.py, figures in dynamics/plots/collapse.py); numbers measured with this
+file as it is (C = 4, d = 8, full batch, float32):
 - Balanced classes, cross-entropy, GD lr 1 (Papyan, Han, Donoho 2020; Zhu et al. 2021): the
   classifier and class-mean Grams reach the simplex ETF.
   * weight decay λ = 0.005 (the ETF is the global minimiser): ETF distance of W <= 0.05 from
@@ -38,85 +39,61 @@ Optimizer weight decay applies to all parameters, so λ_W = λ_H = λ (separate 
 supported; theory is evaluated at λ_W = λ_H). The per-class-feature members carry multiplicity
 (dynamics/data/ufm.py), which makes them exactly per-sample GD with collapsed features.
 
-Run:     python -m dynamics.main --config=configs/collapse_ufm.py --workdir=runs/collapse_ufm
-Runtime: about 2 minutes measured on the shared 2-core CPU at load ~8 (4 compiled groups, 19
-         members, 3000 full-batch steps; ~20 s of it solves the theory curve of the minority figure).
-"""
-import ml_collections
+agreement.csv (final records against dynamics.predict.collapse, tolerances from the tests): 28 of
+29 rows within tolerance; the one outside is the member at R = 9.99, right at R* (gap 0.023 >
+0.01). Small variant: all 16 rows within (worst error / tolerance 0.36: balanced, no weight decay).
 
-from dynamics import sweep
+Run:     python -m dynamics.main --config=configs/collapse_ufm.py --workdir=runs/collapse_ufm
+Small:   python -m dynamics.main --config=configs/collapse_ufm.py:small --workdir=/tmp/collapse_ufm_small
+         (seed 0, 1500 steps, normalised GD at η = 0.05 for SELI, six ratios: tests, notebook,
+         figures --small)
+Runtime: 29 s wall, 34 s CPU measured with dynamics.main on the 2-core CPU at load ~1.5 (4
+         compiled groups, 19 members, 3000 full-batch steps; ~12 s CPU of it solves the two-group
+         optimum for agreement.csv, a few more the theory curve of the minority figure); about 2
+         minutes at load ~8. Small: 20 s wall, 20 s CPU (load ~2).
+"""
+from dynamics import config, sweep
 
 WEIGHT_DECAY = 0.00477  # minority-collapse members: R* = (1/(N λ²) − K_B)/K_A ≈ 10 at N = 2000
 RATIOS = [1.0, 2.0, 4.0, 6.0, 8.0, 9.0, 10.0, 11.0, 12.0, 16.0, 24.0, 40.0]  # n_A / n_B, dense near R*
+SMALL_RATIOS = [1.0, 2.0, 5.0, 12.0, 16.0, 24.0]  # small: both sides of R* ≈ 10 (R = 8 needs more than 1500 steps)
 
 
-def get_config():
-    c = ml_collections.ConfigDict()
-    c.seed = 0  # initialisation randomness of each member
-
-    c.data = ml_collections.ConfigDict()
-    c.data.name = "ufm"  # one-hot inputs that make the ufm model the unconstrained-features model
-    c.data.law = "uniform"  # zipf | step_zipf | two_class | uniform | two_group
-    c.data.num_classes = 4  # C (every member must have the same C)
-    c.data.num_samples = 20  # N
-    c.data.exponent = 2.0  # Zipf exponent (law=zipf only)
-    c.data.ratio = 10.0  # majority/minority count ratio (two_class, two_group)
-    c.data.minority_classes = 2  # K_B, the number of minority classes (two_group only)
-    c.data.features = "per_sample"  # per_sample: h_i free; per_class: h tied within a class, with multiplicity
-
-    c.model = ml_collections.ConfigDict()
-    c.model.name = "ufm"  # logits = W h, h = Uᵀ x, both trained; no bias
-    c.model.feature_dim = 8  # d >= C − 1 (SELI and the ETF need C − 1 dimensions)
-    c.model.init_scale = 0.1  # multiplies the N(0, 1/d) initial entries of U and W
-
-    c.loss = ml_collections.ConfigDict()
-    c.loss.name = "cross_entropy"  # cross_entropy | square
-    c.loss.reweight_exponent = 0.0  # class weights ∝ π_k^-p (0: plain loss; SELI assumes 0)
-    c.loss.logit_adjustment = 0.0  # τ in logits + τ log π (0: none)
-
-    c.optimizer = ml_collections.ConfigDict()
-    c.optimizer.name = "gd"  # gd | normalized_gd | ... (see dynamics/optimizers.py)
-    c.optimizer.learning_rate = 1.0  # step size η (step length for normalized_gd)
-    c.optimizer.momentum = 0.0  # heavy_ball / sign momentum (unused here)
-    c.optimizer.b1 = 0.9  # adam(w) first-moment decay (unused here)
-    c.optimizer.b2 = 0.999  # adam(w) second-moment decay (unused here)
-    c.optimizer.eps = 1e-8  # adam(w) denominator offset (unused here)
-    c.optimizer.weight_decay = 0.0  # λ = λ_W = λ_H: GD on L + λ/2 (‖W‖² + Σ_i ‖h_i‖²)
-    c.optimizer.schedule = "constant"  # constant | warmup | cosine
-    c.optimizer.warmup_steps = 0  # linear warmup length (warmup, cosine)
-
-    c.train = ml_collections.ConfigDict()
+def get_config(variant=""):
+    c = config.defaults(data="ufm", model="ufm")  # logits = W h, h = Uᵀ x, both trained, no bias; C = 4, N = 20
+    c.model.init_scale = 0.1  # multiplies the N(0, 1/d) initial entries of U and W: start near 0
+    c.optimizer.learning_rate = 1.0  # step size η (step length for normalized_gd); set per experiment below
     c.train.num_steps = 3000  # optimizer steps (shared by every member)
-    c.train.batch_size = 0  # 0: full batch
     c.train.chunk_steps = 1000  # steps per compiled scan (one progress line each)
-    c.train.num_log_points = 30  # records taken at this many steps
-    c.train.log_spacing = "log"  # log | linear
-    c.train.per_class_grad_norm = False  # not needed here
-    c.train.extra_metrics = ("neural_collapse",)  # NC1-NC4, minority cosine, ETF/SELI distances, Grams
-    c.train.checkpoint_keep = 2  # checkpoints kept in DIR/checkpoints (one saved per chunk; resume by relaunching)
-
-    c.select = ml_collections.ConfigDict()
-    c.select.rule = "none"  # every member is shown
-    c.select.metric = "loss"  # unused with rule none
-
+    c.train.num_log_points = 30  # records taken at this many log-spaced steps
+    c.train.extra_metrics = ("neural_collapse",)  # NC1-NC4, minority cosine, ETF distances, Grams
     c.figures = ("collapse_ufm_geometry", "collapse_ufm_minority")  # dynamics.plots.FIGURES
+    if config.variant(variant, ("small",)) == "small":
+        c.train.num_steps = 1500  # minority members reach the optimum to 1e-4 away from R*
+        c.train.chunk_steps = 1500  # one compiled scan
+        c.train.num_log_points = 20  # log-spaced records
     return c
 
 
-def get_sweep():
-    """Five experiments, chained; members whose data differ only in values are vmapped together."""
+def get_sweep(variant=""):
+    """Five experiments, chained; members whose data differ only in values are vmapped together.
+
+    small: seed 0 only, normalised GD at η = 0.05 for SELI (it reaches SELI, and float32
+    saturation, by step ~700 instead of ~3000) and six imbalance ratios."""
+    small = variant == "small"
+
     def fixed(settings):
         return [sweep.axis(key, [value]) for key, value in settings.items()]
 
+    seeds = sweep.axis("seed", [0] if small else [0, 1])
     balanced = sweep.product(*fixed({"data.law": "uniform", "data.num_samples": 20}),
-                             sweep.axis("optimizer.weight_decay", [0.0, 0.005]), sweep.axis("seed", [0, 1]))
+                             sweep.axis("optimizer.weight_decay", [0.0, 0.005]), seeds)
     seli = sweep.product(*fixed({"data.law": "zipf", "data.num_samples": 28, "optimizer.name": "normalized_gd",
-                                 "optimizer.learning_rate": 0.0125}),
-                         sweep.axis("seed", [0, 1]))
+                                 "optimizer.learning_rate": 0.05 if small else 0.0125}), seeds)
     square = sweep.product(*fixed({"data.law": "zipf", "data.num_samples": 28, "loss.name": "square",
                                    "optimizer.weight_decay": 0.04, "model.init_scale": 1.0}))
     minority = sweep.product(*fixed({"data.law": "two_group", "data.num_samples": 2000, "data.features": "per_class",
                                      "optimizer.learning_rate": 3.0, "optimizer.weight_decay": WEIGHT_DECAY,
                                      "model.init_scale": 1.0}),
-                             sweep.axis("data.ratio", RATIOS))
+                             sweep.axis("data.ratio", SMALL_RATIOS if small else RATIOS))
     return sweep.chain(balanced, seli, square, minority)

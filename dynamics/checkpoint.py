@@ -167,8 +167,8 @@ class Checkpoints:
                                for i, (r, d) in enumerate(self.finished)},
                   "state_leaves": state_leaves, "records": records}
         ocp = self._ocp
-        self.manager.save(self.latest, args=ocp.args.Composite(meta=ocp.args.JsonSave(dict(self.identity, group=g, start=start,
-                                                                                            layout=self.layout)),
+        meta = dict(self.identity, group=g, start=start, layout=self.layout)
+        self.manager.save(self.latest, args=ocp.args.Composite(meta=ocp.args.JsonSave(meta),
                                                                arrays=ocp.args.StandardSave(arrays)))
 
     def close(self) -> None:

@@ -3,10 +3,11 @@ checkpoint), select, save, predict, draw. dynamics.main and dynamics.figures onl
 flags and call `run`; a notebook calls it the same way (without a workdir it only trains, keeps what
 the predictions need from the data (dynamics.predict.with_data_records) and selects).
 """
+import contextlib
 import json
 import os
 
-from dynamics import atomic, checkpoint, disk, lock, pieces, plots, predict, train
+from dynamics import atomic, checkpoint, disk, distributed, lock, pieces, plots, predict, train
 from dynamics import history as history_lib
 from dynamics.data import build_dataset
 from dynamics.errors import ConfigError, check_choice, check_keys
@@ -35,6 +36,8 @@ def run(config: dict, members: list = ({},), workdir: str = None, overwrite: boo
     datasets / models / optimizers / metrics: the caller's own pieces {name: function}, besides
     the library's (dynamics.pieces), named in the config like the library's.
     """
+    leader = distributed.is_leader()  # in a multi-process run only process 0 writes and reports
+    progress = progress if leader else (lambda line: None)
     own = pieces.with_own(datasets, models, optimizers, metrics)
     check_keys("config", config, train.SECTIONS)
     check_figures(config)
@@ -52,7 +55,8 @@ def run(config: dict, members: list = ({},), workdir: str = None, overwrite: boo
 def saved(config: dict, members: list, workdir: str, overwrite: bool, progress, own: pieces.Pieces,
           name: str) -> history_lib.History:
     """run with a workdir: under its lock, trains (resuming), then saves, predicts, draws and marks completion."""
-    with lock.held(workdir):  # before anything in the workdir is read or written
+    leader = distributed.is_leader()
+    with lock.held(workdir) if leader else contextlib.nullcontext():  # before anything in the workdir is read or written
         existing = [f for f in history_lib.RESULT_FILES if os.path.exists(os.path.join(workdir, f))]
         if existing and not overwrite and not checkpoint.exists(workdir):
             state = "" if os.path.exists(os.path.join(workdir, COMPLETE_FILE)) else \
@@ -60,18 +64,21 @@ def saved(config: dict, members: list, workdir: str, overwrite: bool, progress, 
             raise ConfigError(f"workdir {workdir!r} already holds results ({', '.join(existing)}{state}); "
                               "pass --overwrite to replace them")
         mark = os.path.join(workdir, COMPLETE_FILE)
-        if os.path.exists(mark):
+        if leader and os.path.exists(mark):
             os.remove(mark)  # from here until the mark is written again, the workdir is incomplete
         history = trained(config, members, progress, workdir, overwrite, own)
-        history.save(workdir, predict.member_columns(history))
         table = predict.agreement(history)
-        if table is not None:
-            atomic.write_bytes(os.path.join(workdir, AGREEMENT_FILE), lambda f: table.to_csv(f, index=False))
-        os.makedirs(os.path.join(workdir, "figures"), exist_ok=True)
-        draw(history, [os.path.join(workdir, "figures", f"{figure}.png") for figure in config["figures"]])
-        checkpoint.remove(workdir)
+        distributed.barrier("experiment.run: trained")
         written = history_lib.RESULT_FILES + ((AGREEMENT_FILE,) if table is not None else ())
-        atomic.write_bytes(mark, lambda f: f.write(json.dumps({"name": name, "files": written}).encode()))
+        if leader:
+            history.save(workdir, predict.member_columns(history))
+            if table is not None:
+                atomic.write_bytes(os.path.join(workdir, AGREEMENT_FILE), lambda f: table.to_csv(f, index=False))
+            os.makedirs(os.path.join(workdir, "figures"), exist_ok=True)
+            draw(history, [os.path.join(workdir, "figures", f"{figure}.png") for figure in config["figures"]])
+            checkpoint.remove(workdir)  # once every process finished training
+            atomic.write_bytes(mark, lambda f: f.write(json.dumps({"name": name, "files": written}).encode()))
+        distributed.barrier("experiment.run: results written")
     written = ", ".join(written)
     progress(f"wrote {workdir}: {written}, figures/, tensorboard/")
     return history

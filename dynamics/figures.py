@@ -11,7 +11,7 @@ A NAME is a config file configs/NAME.py; its figures are those named in its `fig
 itself when it is a workdir and one NAME is given.
 --small runs each config's "small" variant (get_config("small"), get_sweep("small")): the one
 shrunken setting the tests and notebooks use too; the figures have the right layout, not the
-paper's numbers. An unknown NAME gets one line on stderr naming the valid ones, and exit code 2.
+paper's numbers. --distributed: as in dynamics.main (process 0 writes). An unknown NAME gets one line on stderr naming the valid ones, and exit code 2.
 """
 import json
 import os
@@ -21,7 +21,7 @@ import time
 from absl import app, flags
 from absl import logging as absl_logging
 
-from dynamics import atomic, checkpoint, config, disk, experiment
+from dynamics import atomic, checkpoint, config, disk, distributed, experiment
 from dynamics.errors import ConfigError, fail
 from dynamics.history import RESULT_FILES
 
@@ -30,6 +30,7 @@ _FIGDIR = flags.DEFINE_string("figdir", None, "Directory for the PNGs (default: 
 _SMALL = flags.DEFINE_bool("small", False, "Run each config's small variant (tests, quick looks).")
 _FROM = flags.DEFINE_string("from", None, "Redraw from saved workdirs RUNS/NAME/ (or one workdir) instead of running.")
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Rerun where DIR/NAME/ already holds results.")
+_INITIALIZE_DISTRIBUTED = distributed.define_flags()
 
 
 def figure_paths(name: str, figure_names, figdir: str) -> list:
@@ -62,9 +63,11 @@ def run_figure(name: str, outdir: str, figdir: str = None, small: bool = False, 
     os.makedirs(figdir, exist_ok=True)
     paths = figure_paths(name, config_dict["figures"], figdir)
     if not overwrite and is_complete(workdir, config_dict, members):
-        return experiment.draw(experiment.load(workdir, name), paths)  # reused: redrawn from the saved History
+        return experiment.draw(experiment.load(workdir, name), paths) if distributed.is_leader() else paths  # reused
     experiment.run(config_dict, members, workdir, overwrite, progress=lambda line: progress(f"  {name}: {line}"),
                    name=name)
+    if not distributed.is_leader():
+        return paths  # process 0 copies them
     for figure, path in zip(config_dict["figures"], paths):  # experiment.run drew them from the History it saved
         atomic.write(path, lambda tmp, figure=figure: shutil.copyfile(os.path.join(workdir, "figures", f"{figure}.png"), tmp))
     return paths
@@ -119,12 +122,16 @@ def main(argv):
     for flag, path in (("--outdir", _OUTDIR.value), ("--figdir", figdir)):
         if os.path.exists(path) and not os.path.isdir(path):
             fail(f"{flag}={path} is a file, not a directory; choose a directory")
+    try:
+        _INITIALIZE_DISTRIBUTED()  # before anything touches the backend
+    except ConfigError as e:
+        fail(str(e))
     for k, name in enumerate(names, 1):
         start = time.time()
         try:
             if runs is None:
                 paths = run_figure(name, _OUTDIR.value, figdir, _SMALL.value, _OVERWRITE.value)
-            else:
+            elif distributed.is_leader():
                 paths = redraw_figure(name, runs, figdir)
         except ConfigError as e:
             fail(f"{name}: {e}")
@@ -132,6 +139,8 @@ def main(argv):
             if not disk.out_of_space(e):
                 raise
             fail(f"{name}: the disk of {figdir} is full; the previous figures there are intact")
+        if not distributed.is_leader():
+            continue
         verb = "redrew" if runs is not None else "made"
         print(f"[{k}/{len(names)}] {name}: {verb} {describe(paths)} in {time.time() - start:.0f} s", flush=True)
 

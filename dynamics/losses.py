@@ -27,13 +27,21 @@ def square_loss(logits, labels):
 LOSSES = {"cross_entropy": cross_entropy, "square": square_loss}
 
 
+def class_means(rows_NxD, labels_N, num_classes: int):
+    """(mean of the rows over the samples of each class [C, D], 0 for a class with no sample; the
+    sample count of each class [C]). The one per-class mean: losses, collapse and competition metrics."""
+    rows_NxD = jnp.asarray(rows_NxD)
+    counts = jax.ops.segment_sum(jnp.ones(labels_N.shape[0], jnp.promote_types(rows_NxD.dtype, jnp.float32)),
+                                 labels_N, num_classes)
+    sums = jax.ops.segment_sum(rows_NxD, labels_N, num_classes)
+    return sums / jnp.maximum(counts, 1.0)[:, None], counts
+
+
 def per_class_mean(values, labels, num_classes: int):
     """Mean of `values` over the samples of each class: [...], [...] -> [C]; NaN for a class with no
     sample (it has no mean: a 0 would read as a perfectly learned class in every bucket and average)."""
-    values, labels = values.reshape(-1), labels.reshape(-1)
-    sums = jax.ops.segment_sum(values, labels, num_classes)
-    counts = jax.ops.segment_sum(jnp.ones_like(values), labels, num_classes)
-    return jnp.where(counts > 0, sums / jnp.maximum(counts, 1.0), jnp.nan)
+    means, counts = class_means(values.reshape(-1, 1), labels.reshape(-1), num_classes)
+    return jnp.where(counts > 0, means[:, 0], jnp.nan)
 
 
 def class_weights(class_counts, reweight_exponent):

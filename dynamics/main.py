@@ -9,6 +9,10 @@ where the config has it, "paper". Bad input gets one line on stderr and exit cod
 While it trains the workdir holds checkpoints/ and tensorboard/. Relaunching the same command
 resumes from the last checkpoint; a different config is refused. A workdir is complete once
 complete.json (written last, naming the config) is there; one with results is only replaced with --overwrite.
+
+--distributed runs one sweep in several processes (dynamics.distributed): under SLURM, Open MPI or
+on a TPU pod slice the cluster is detected; elsewhere give --coordinator=HOST:PORT
+--num_processes=N --process_id=I. Process 0 writes the workdir.
 """
 import logging
 import os
@@ -18,7 +22,7 @@ from absl import app, flags
 from absl import logging as absl_logging
 from ml_collections import config_flags
 
-from dynamics import config, experiment
+from dynamics import config, distributed, experiment
 from dynamics.errors import ConfigError, fail
 
 logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)  # no "no TPU here" line on every CPU run
@@ -26,6 +30,7 @@ logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)  # no "no TPU
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file (configs/NAME.py[:VARIANT]).")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Directory for the results.")
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace results already in the workdir.")
+_INITIALIZE_DISTRIBUTED = distributed.define_flags()
 
 
 def parse_flags(argv):
@@ -59,6 +64,7 @@ def main(argv):
     if _CONFIG.value is None or not _WORKDIR.value:
         fail("both --config=configs/NAME.py and --workdir=DIR are required")
     try:
+        _INITIALIZE_DISTRIBUTED()  # before anything touches the backend
         flag = flags.FLAGS["config"]
         _, members = config.load(config_flags.get_config_filename(flag))
         members = config.without_overridden(members, config_flags.get_override_values(flag))

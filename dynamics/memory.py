@@ -19,7 +19,7 @@ GIB = 2**30
 
 def available_bytes() -> int:
     """Memory of one device: the accelerator's limit, or the host's physical memory on CPU."""
-    device = jax.devices()[0]
+    device = jax.local_devices()[0]
     stats = device.memory_stats() if device.platform != "cpu" else None
     if stats and stats.get("bytes_limit"):
         return int(stats["bytes_limit"])

@@ -25,7 +25,8 @@ from dynamics.optimizers import build_optimizer, needs_per_class_gradients, vali
 
 SECTIONS = ("seed", "data", "model", "loss", "optimizer", "train", "select", "figures")
 TRAIN_KEYS = ("num_steps", "batch_size", "chunk_steps", "num_log_points", "log_spacing",
-              "per_class_grad_norm", "extra_metrics", "checkpoint_keep")
+              "per_class_grad_norm", "extra_metrics", "checkpoint_keep", "matmul_precision")
+MATMUL_PRECISIONS = ("float32", "high", "bfloat16")  # jax.default_matmul_precision's HIGHEST, HIGH, DEFAULT
 
 
 class TrainState(NamedTuple):
@@ -184,6 +185,7 @@ def validate(config: dict, pieces: Pieces) -> None:
     if isinstance(train["batch_size"], bool) or not isinstance(train["batch_size"], int) or train["batch_size"] < 0:
         raise ConfigError(f"train.batch_size must be an integer >= 0 (0: full batch), got {train['batch_size']!r}")
     check_choice("log spacing (train.log_spacing)", train["log_spacing"], ("log", "linear"))
+    check_choice("matmul precision (train.matmul_precision)", train["matmul_precision"], MATMUL_PRECISIONS)
     if not isinstance(train["per_class_grad_norm"], bool):
         raise ConfigError(f"train.per_class_grad_norm must be True or False, got {train['per_class_grad_norm']!r}")
     if not isinstance(train["extra_metrics"], (tuple, list)):
@@ -356,7 +358,8 @@ def run(config: dict, members: list = ({},), progress: Callable = print, workdir
             if done is None:
                 resume = checkpoints.resume(g) if checkpoints else None
                 after_chunk = saving(g, group, configs, checkpoints, summaries, resume) if checkpoints else None
-                done = run_group(group, progress, label, resume, after_chunk)
+                with jax.default_matmul_precision(group.setup.config["train"]["matmul_precision"]):  # traced in
+                    done = run_group(group, progress, label, resume, after_chunk)
                 if checkpoints:
                     checkpoints.group_done(done)
                     summaries.end_group(complete=True)

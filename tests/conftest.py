@@ -31,8 +31,9 @@ def _one_blas_thread():
 
 @pytest.fixture
 def tiny_config():
-    """heavy_tail_linear shrunk: step-Zipf with 15 classes (m=4), d=16 (d < n), W = 0, 40 full-batch GD steps."""
-    c = load_config_module("heavy_tail_linear").get_config().to_dict()
+    """heavy_tail_linear's small setting shrunk further: step-Zipf with 15 classes (m=4), d=16 (d < n), W = 0,
+    40 full-batch GD steps (the tests' measured numbers are at this size)."""
+    c = load_config("heavy_tail_linear", "small")[0]
     c["data"].update(num_classes=15, num_samples=64, input_dim=16)
     c["model"].update(init_scale=0.0)  # W = 0, b = 0 (tests compare against that start)
     c["train"].update(num_steps=40, chunk_steps=16, num_log_points=8, per_class_grad_norm=True)

@@ -28,6 +28,7 @@ def launch(workdir, *flags):
     ("--config.no_such_key=1", "unknown config key"),
     ("--config.figures=('pie',)", "unknown figure"),
 ])
+@pytest.mark.slow
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, flag, message):
     workdir = tmp_path / "run"
     if "exponent" in flag:
@@ -40,6 +41,7 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, flag, mess
     assert not workdir.exists()
 
 
+@pytest.mark.slow
 def test_run_writes_results_and_refuses_to_overwrite(tmp_path):
     workdir = tmp_path / "run"
     first = launch(workdir, *TINY, *SINGLE)

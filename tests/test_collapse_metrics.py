@@ -3,7 +3,8 @@
 Papyan, Han, Donoho 2020: at neural collapse NC1 = 0 (features equal their class mean), the
 centred class means and the classifiers form a simplex ETF (NC2 = 0) and coincide up to scale
 (NC3 = 0), and the classifier agrees with the nearest class centre (NC4 = 0). Thrampoulidis et
-al. 2022: under imbalance the geometry is SELI, which is the ETF when classes are balanced.
+al. 2022: under imbalance the geometry is SELI, which is the ETF when classes are balanced (its
+distance is computed from the recorded Grams by dynamics.predict.collapse).
 """
 import jax
 import jax.numpy as jnp
@@ -12,6 +13,7 @@ import pytest
 
 from dynamics.metrics import EXTRA_METRICS
 from dynamics.metrics import collapse as nc
+from dynamics.predict.collapse import seli_grams
 from theory import collapse as theory
 
 ATOL = 1e-5  # float32 metrics; measured <= 2e-6 on every exact geometry below
@@ -34,8 +36,12 @@ def _metrics(means_CxD, classifier_CxD, counts, offset=0.0, noise=0.0, seed=0):
     features = means_CxD[labels] + offset + noise * rng.normal(size=(len(labels), means_CxD.shape[1]))
     logits = features @ classifier_CxD.T
     out = _collapse_metrics(jnp.asarray(features, jnp.float32), jnp.asarray(labels), jnp.asarray(logits, jnp.float32),
-                              jnp.asarray(classifier_CxD, jnp.float32), jnp.asarray(counts))
-    return {k: np.asarray(v) for k, v in out.items()}, features, labels
+                            jnp.asarray(classifier_CxD, jnp.float32))
+    out = {k: np.asarray(v) for k, v in out.items()}
+    gram_w, gram_m = seli_grams(counts)  # the prediction layer's SELI distances, from the recorded Grams
+    out["seli_distance_classifiers"] = theory.gram_distance(out["nc_classifier_gram"], gram_w)
+    out["seli_distance_means"] = theory.gram_distance(out["nc_class_mean_gram"], gram_m)
+    return out, features, labels
 
 
 @pytest.mark.parametrize("num_classes", [3, 10])
@@ -123,7 +129,18 @@ def test_metric_is_registered_and_vmaps_over_members_with_different_counts():
     features = np.stack([mu[y] for mu, y in zip(means, labels)])
     logits = np.einsum("mnd,mcd->mnc", features, ws)
     f32 = lambda a: jnp.asarray(a, jnp.float32)
-    out = jax.jit(jax.vmap(nc.collapse_metrics))(f32(features), jnp.asarray(labels), f32(logits), f32(ws),
-                                                  jnp.asarray(counts))
-    np.testing.assert_array_less(np.asarray(out["seli_distance_classifiers"]), ATOL)
-    np.testing.assert_array_less(np.asarray(out["seli_distance_means"]), ATOL)
+    out = jax.jit(jax.vmap(nc.collapse_metrics))(f32(features), jnp.asarray(labels), f32(logits), f32(ws))
+    for i, cnt in enumerate(counts):  # each member's recorded Grams are its own SELI geometry
+        gram_w, gram_m = seli_grams(cnt)
+        assert theory.gram_distance(np.asarray(out["nc_classifier_gram"][i]), gram_w) <= ATOL
+        assert theory.gram_distance(np.asarray(out["nc_class_mean_gram"][i]), gram_m) <= ATOL
+
+
+def test_gram_distance_is_the_same_function_on_jax_arrays_inside_jit():
+    """theory.collapse.gram_distance is the one Gram normalisation: numpy (float64) and traced jax
+    (float32) give the same distance."""
+    rng = np.random.default_rng(4)
+    a, b = rng.normal(size=(5, 5)), theory.simplex_etf_gram(5)
+    traced = jax.jit(theory.gram_distance)(jnp.asarray(a, jnp.float32), jnp.asarray(b, jnp.float32))
+    assert float(traced) == pytest.approx(theory.gram_distance(a, b), abs=ATOL)
+    assert float(jax.jit(theory.gram_distance)(jnp.zeros((3, 3)), jnp.asarray(b[:3, :3]))) == pytest.approx(1.0)

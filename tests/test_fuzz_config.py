@@ -16,18 +16,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dynamics import checkpoint, experiment, sweep
+from dynamics import config as config_lib
 from dynamics.data import DATASETS, Dataset
 from dynamics.errors import ConfigError
 
-from conftest import load_config_module
+from conftest import load_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUIET = lambda line: None  # noqa: E731
 
 
 def tiny_config() -> dict:
-    """heavy_tail_linear shrunk to 7 classes, 48 samples, d=8, 4 steps."""
-    c = load_config_module("heavy_tail_linear").get_config().to_dict()
+    """heavy_tail_linear's small setting shrunk further: 7 classes, 48 samples, d=8, 4 steps."""
+    c = load_config("heavy_tail_linear", "small")[0]
     c["data"].update(num_classes=7, num_samples=48, input_dim=8)
     c["train"].update(num_steps=4, chunk_steps=4, num_log_points=3)
     c["select"]["rule"] = "none"
@@ -177,6 +178,7 @@ def launcher_error(config: dict, members, workdir: str) -> str:
 
 @settings(max_examples=1200, deadline=None, database=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@pytest.mark.slow
 @given(INVALID)
 def test_invalid_configs_give_one_line_config_errors_and_write_nothing(case):
     config, members = case
@@ -190,14 +192,14 @@ def test_invalid_configs_give_one_line_config_errors_and_write_nothing(case):
         shutil.rmtree(parent)
 
 
-CONFIG_FILES = sorted(f[:-3] for f in os.listdir(os.path.join(ROOT, "configs")) if f.endswith(".py"))
+CONFIG_FILES = config_lib.names()
 
 
 @st.composite
 def any_config_mutated(draw):
     """Any config file's config with one value of a wrong type or non-finite, or one key removed."""
     name = draw(st.sampled_from(CONFIG_FILES))
-    config = load_config_module(name).get_config().to_dict()
+    config = load_config(name)[0]
     leaves = sweep.flatten(config)
     key = draw(st.sampled_from(sorted(k for k in leaves if k != "figures")))  # figures: checked by the launcher
     kind = draw(st.sampled_from(["wrong type", "non-finite", "missing"]))
@@ -209,17 +211,18 @@ def any_config_mutated(draw):
     return name, key, without(config, key)
 
 
-def test_every_config_file_refuses_wrong_types_non_finite_values_and_missing_keys():
+@pytest.mark.slow
+def test_every_config_file_refuses_wrong_types_non_finite_values_and_missing_keys():  # 8 s CPU
     """The same properties over every config in configs/ (their own data and model builders), planned only;
     the valid datasets are built once per config file."""
     from dynamics import train
 
     built, real = {}, train.build_dataset
 
-    def build_once(data_config):
+    def build_once(data_config, *builders):
         key = repr(sorted(sweep.flatten(data_config).items()))
         if key not in built:
-            built[key] = real(data_config)
+            built[key] = real(data_config, *builders)
         return built[key]
 
     @settings(max_examples=400, deadline=None, database=None, derandomize=True,
@@ -241,6 +244,7 @@ def launch(workdir, *flags, config=os.path.join(ROOT, "configs", "heavy_tail_lin
                            *flags], capture_output=True, text=True, cwd=ROOT)
 
 
+@pytest.mark.slow
 def test_the_launcher_exits_2_with_one_line(tmp_path):
     """Real launches: a wrong type and a non-finite value on the command line, a workdir under a file."""
     blocker = tmp_path / "file"

@@ -4,10 +4,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import load_config_module
+from conftest import load_config
 from scipy import stats
 
-from dynamics import losses, train
+from dynamics import losses, sweep, train
 from dynamics.metrics.hessian import per_class_head_blocks
 from dynamics.models import build_model
 from dynamics.plots import frequency_buckets
@@ -22,11 +22,13 @@ def bucket_losses(history, member, log_index=-1):
     return np.array([values[present[b]].mean() for b in frequency_buckets(counts[present])])
 
 
-def test_transformer_rare_tokens_lag_under_gd_not_adam():
+@pytest.mark.slow
+def test_transformer_rare_tokens_lag_under_gd_not_adam():  # 15 s CPU
     """Kunstner et al. 2024, fig. 1: on heavy-tailed next-token classes GD leaves the rare tokens'
-    loss far behind the frequent ones', Adam much less. A 1-block width-16 transformer on 32
-    windows of 8 tokens (wordfreq vocabulary: 300 words + <unk>), 60 full-batch steps, GD at lr 1
-    and Adam at lr 0.01 (the best of {0.3, 1} and {0.003, 0.01} for the final loss).
+    loss far behind the frequent ones', Adam much less. configs/heavy_tail_transformer.py:small: a
+    1-block width-16 transformer on 32 windows of 8 tokens (wordfreq vocabulary: 300 words + <unk>),
+    60 full-batch steps, GD at lr 1 and Adam at lr 0.01 (the best of {0.3, 1} and {0.003, 0.01} for
+    the final loss).
 
     Statistics (buckets: `frequency_buckets` of the classes present; 'frequent' = the top bucket,
     here <unk> alone, 'rare' = tokens seen once): the gap rare - frequent bucket loss, and the
@@ -34,14 +36,8 @@ def test_transformer_rare_tokens_lag_under_gd_not_adam():
     not asserted: Adam drives the frequent bucket to ~0.2 nats, which inflates its ratio although
     every bucket is fitted. Measured: gap GD 3.85 vs Adam 0.59 (asserted GD > 3 x Adam); rare
     share removed GD 0.09 vs Adam 0.88 (asserted < 0.3 and > 0.6); ratio GD 3.1, Adam 4.3."""
-    c = load_config_module("heavy_tail_transformer").get_config().to_dict()
-    c["data"].update(vocab_size=300, seq_len=8, num_sequences=32)
-    c["model"].update(width=16, depth=1, num_heads=2, mlp_ratio=2)
-    c["train"].update(num_steps=60, chunk_steps=61, num_log_points=4)
-    c["optimizer"].update(schedule="constant", warmup_steps=0)
-    c["select"]["rule"] = "none"
-    members = [{"optimizer.name": "gd", "optimizer.learning_rate": 1.0},
-               {"optimizer.name": "adam", "optimizer.learning_rate": 1e-2}]
+    c, members = load_config("heavy_tail_transformer", "small")  # this setting; GD at lr 1, Adam at 1e-2
+    assert [(m["optimizer.name"], m["optimizer.learning_rate"]) for m in members] == [("gd", 1.0), ("adam", 1e-2)]
     history = train.run(c, members, progress=lambda s: None)
     (gd, adam), (gd_0, adam_0) = ([bucket_losses(history, i, j) for i in (0, 1)] for j in (-1, 0))
     gap_gd, gap_adam = gd[-1] - gd[0], adam[-1] - adam[0]
@@ -54,24 +50,20 @@ def test_transformer_rare_tokens_lag_under_gd_not_adam():
 def test_cnn_barcoded_classes_lag_under_gd_not_adam():
     """Kunstner et al. 2024, barcoded MNIST (fig. 3, 'imbalanced'): a CNN trained with GD (SGD with
     heavy-ball momentum 0.9, full batch) leaves the rare (barcode, digit) classes far behind the
-    digits, while Adam fits both. configs/heavy_tail_cnn.py shrunk: 2-bit barcodes (30 rare classes
+    digits, while Adam fits both. configs/heavy_tail_cnn.py:small: 2-bit barcodes (30 rare classes
     of 5 images; half of each digit held out, so ~90 images per digit), 60 full-batch steps at
     the config's selected learning rates (heavy_ball 0.1, adam 10^-1.5), init seeds 0, 1, 2.
 
     Statistics at the last step: the gap between the rare classes' mean loss and the digits', and
     the share of the rare classes' initial loss removed. Measured (8-channel CNN; data seed 0, init
-    seeds 0-2): SGD-M digits 0.51-0.53, rare 4.01-4.60 (above their step-0 loss, ~ln 40 = 3.69), gap
+    seeds 0-2; the seeds are this test's, small runs seed 0): SGD-M digits 0.51-0.53, rare 4.01-4.60 (above their step-0 loss, ~ln 40 = 3.69), gap
     3.50-4.07 (asserted > 2.5), share removed -0.24 to -0.09 (asserted < 0.1); Adam digits
     0.07-0.14, rare 0.14-0.87, share removed 0.77-0.96 (asserted > 0.6). Over data seeds 0-2 x init
     seeds 0-2: SGD-M gap 3.44-4.07, share removed <= -0.08; Adam share removed >= 0.77.
     """
-    c = load_config_module("heavy_tail_cnn").get_config().to_dict()
-    c["data"].update(barcode_bits=2, test_fraction=0.5)
-    c["train"].update(num_steps=60, chunk_steps=61, num_log_points=4)
-    c["select"]["rule"] = "none"
-    members = [{"optimizer.name": name, "optimizer.learning_rate": lr, "seed": seed}
-               for name, lr in (("heavy_ball", 0.1), ("adam", 10**-1.5)) for seed in (0, 1, 2)]
-    history = train.run(c, members, progress=lambda s: None)
+    c, members = load_config("heavy_tail_cnn", "small")  # this setting; heavy_ball at 0.1, Adam at 10^-1.5
+    assert [m["optimizer.name"] for m in members] == ["heavy_ball", "adam"]
+    history = train.run(c, sweep.product(members, sweep.axis("seed", [0, 1, 2])), progress=lambda s: None)
     final = history.records["per_class_loss"][:, -1]
     digits, rare = final[:, :10].mean(axis=1), final[:, 10:].mean(axis=1)
     removed = 1 - rare / history.records["per_class_loss"][:, 0, 10:].mean(axis=1)

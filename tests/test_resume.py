@@ -1,7 +1,6 @@
 """Checkpoint and resume: a run killed with SIGKILL mid-way and relaunched with the same command gives a
 History bit-identical to an uninterrupted run's, for a single run and for a sweep of two groups; a changed
 config on resume is refused (exit 2, naming the keys); --overwrite starts fresh; a completed run is refused."""
-import importlib.util
 import os
 import signal
 import subprocess
@@ -12,6 +11,7 @@ import numpy as np
 import pytest
 
 from dynamics import checkpoint, experiment, train
+from dynamics.config import load
 from dynamics.errors import ConfigError
 from dynamics.history import History
 
@@ -19,15 +19,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUIET = lambda line: None  # noqa: E731
 
 CONFIG_FILE = """
-import importlib.util
-from dynamics import sweep
-spec = importlib.util.spec_from_file_location("base", {base!r})
-base = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(base)
+from dynamics import config, sweep
 
 
 def get_config():
-    c = base.get_config()
+    c = config.based_on("heavy_tail_linear", "small")
     c.data.update(dict(num_classes=7, num_samples=48, input_dim=8))
     c.train.update(dict(num_steps=24, chunk_steps=3, num_log_points=8, batch_size=8))  # 9 chunks, SGD
     c.select.rule = "none"
@@ -45,15 +41,8 @@ SWEEP = ('sweep.chain(sweep.product(sweep.axis("optimizer.name", ["gd"]), sweep.
 
 def config_file(tmp_path, members: str) -> str:
     path = tmp_path / "tiny.py"
-    path.write_text(CONFIG_FILE.format(base=os.path.join(ROOT, "configs", "heavy_tail_linear.py"), sweep=members))
+    path.write_text(CONFIG_FILE.format(sweep=members))
     return str(path)
-
-
-def load(path: str):
-    spec = importlib.util.spec_from_file_location("tiny", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.get_config().to_dict(), module.get_sweep()
 
 
 def command(path, workdir, *flags):
@@ -91,6 +80,7 @@ def assert_identical(a: History, b: History) -> None:
         assert a.records[name].tobytes() == b.records[name].tobytes(), name  # bit-identical, NaNs included
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("members, kill_at", [(SINGLE, 2), (SWEEP, 11)])  # the sweep: checkpoints 9-17 in group 2
 def test_killed_run_resumes_bit_identical(tmp_path, members, kill_at):
     path = config_file(tmp_path, members)
@@ -127,6 +117,7 @@ def interrupt_after(chunks: int):
     return progress
 
 
+@pytest.mark.slow
 def test_changed_config_refused_overwrite_starts_fresh_completed_run_refused(tmp_path):
     config, members = load(config_file(tmp_path, SINGLE))
     workdir = str(tmp_path / "run")

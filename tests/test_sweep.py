@@ -44,11 +44,9 @@ def test_numbers_share_a_program_and_code_changes_split_it(tiny_config):
 def bad_config_file(tmp_path, sweep_body):
     path = tmp_path / "bad_sweep.py"
     path.write_text(textwrap.dedent(f"""
-        import importlib.util
-        from dynamics import sweep
-        spec = importlib.util.spec_from_file_location("base", {os.path.join(ROOT, "configs", "heavy_tail_linear.py")!r})
-        base = importlib.util.module_from_spec(spec); spec.loader.exec_module(base)
-        get_config = base.get_config
+        from dynamics import config, sweep
+        def get_config():
+            return config.based_on("heavy_tail_linear")
         def get_sweep():
             return {sweep_body}
     """))
@@ -60,6 +58,7 @@ def bad_config_file(tmp_path, sweep_body):
     ('sweep.axis("seed", [])', "sweep axis 'seed' is empty"),
     ('sweep.zip(sweep.axis("seed", [0, 1]), sweep.axis("optimizer.learning_rate", [0.1]))', "equal length"),
 ])
+@pytest.mark.slow
 def test_bad_sweeps_exit_2_and_write_nothing(tmp_path, body, message):
     workdir = tmp_path / "run"
     result = subprocess.run([sys.executable, "-m", "dynamics.main", f"--config={bad_config_file(tmp_path, body)}",

@@ -19,6 +19,7 @@ def lr_sweep(name, rates):
     return sweep.product(sweep.axis("optimizer.name", [name]), sweep.axis("optimizer.learning_rate", rates))
 
 
+@pytest.mark.slow
 def test_same_config_and_seed_give_identical_history(tiny_config):
     a = train.run(tiny_config, **QUIET)
     b = train.run(tiny_config, **QUIET)
@@ -28,6 +29,7 @@ def test_same_config_and_seed_give_identical_history(tiny_config):
     assert not np.array_equal(c.records["loss"], a.records["loss"])
 
 
+@pytest.mark.slow
 def test_vmapped_members_equal_sequential_runs(tiny_config):
     members = lr_sweep("adam", [0.01, 0.03, 0.1])
     together = train.run(tiny_config, members, **QUIET)
@@ -37,6 +39,7 @@ def test_vmapped_members_equal_sequential_runs(tiny_config):
             np.testing.assert_allclose(together.records[name][i], alone.records[name][0], rtol=2e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_minibatch_sgd_runs_and_depends_on_seed(tiny_config):
     tiny_config["train"]["batch_size"] = 8
     a = train.run(tiny_config, sweep.axis("seed", [0, 1]), **QUIET)
@@ -44,6 +47,7 @@ def test_minibatch_sgd_runs_and_depends_on_seed(tiny_config):
     assert not np.array_equal(a.records["loss"][0], a.records["loss"][1])
 
 
+@pytest.mark.slow
 def test_diverged_member_is_frozen_and_isolated(tiny_config):
     """A member whose loss or parameters go non-finite is marked at that step; the others are bit-identical."""
     healthy = train.run(tiny_config, lr_sweep("gd", [0.5, 1.0]), **QUIET)
@@ -57,6 +61,7 @@ def test_diverged_member_is_frozen_and_isolated(tiny_config):
     assert list(table["status"]) == ["ok", "diverged"]
 
 
+@pytest.mark.slow
 def test_best_lr_selection_picks_the_lowest_worst_tail_loss_per_optimizer(tiny_config):
     members = sweep.chain(lr_sweep("gd", [0.1, 1.0, 1e38]), lr_sweep("adam", [0.001, 0.1]))
     result = history_lib.select_best_lr(train.run(tiny_config, members, **QUIET), "loss")
@@ -91,8 +96,6 @@ def test_selection_rules_out_a_member_whose_loss_rises_late():
 
 SHARD_SCRIPT = """
 import sys, json, numpy as np
-sys.path.insert(0, {tests!r})
-from conftest import load_config_module
 from dynamics import train, sweep
 import jax
 config = json.loads({config!r})
@@ -102,12 +105,13 @@ np.savez({out!r}, devices=len(jax.devices()), **h.records)
 """
 
 
+@pytest.mark.slow
 def test_four_device_sharding_equals_one_device(tiny_config, tmp_path):
     """Six members padded to eight and laid over four forced host devices give the same History."""
     outputs = {}
     for devices in (1, 4):
         out = str(tmp_path / f"d{devices}.npz")
-        script = SHARD_SCRIPT.format(tests=os.path.dirname(__file__), config=json.dumps(tiny_config), out=out)
+        script = SHARD_SCRIPT.format(config=json.dumps(tiny_config), out=out)
         env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
         subprocess.run([sys.executable, "-c", script], check=True, env=env, capture_output=True)
         outputs[devices] = np.load(out)
@@ -130,16 +134,14 @@ def test_selection_takes_the_smaller_lr_when_scores_tie_within_rounding():
 SELECTION_SCRIPT = """
 import sys, dataclasses, json
 import numpy as np
-sys.path.insert(0, {tests!r})
-from conftest import load_config_module
 from dynamics import history, sweep, train
+from dynamics.config import load_named
 import jax
-module = load_config_module("heavy_tail_linear")
-config = module.get_config().to_dict()
-config["data"].update(num_classes=31, num_samples=160, input_dim=192)  # the paper's construction at m = 5
-config["train"].update(num_steps=40, chunk_steps=41)
-members = module.get_sweep() + sweep.product(sweep.axis("optimizer.name", ["gd"]),
-                                             sweep.axis("optimizer.learning_rate", [1.0, 10.0, 100.0]))
+config = load_named("heavy_tail_linear", "small")[0]  # the paper's construction at m = 5
+config["train"].update(num_steps=40, chunk_steps=41, num_log_points=60)  # the measured setting: 40 steps, 60 records
+# every rate of the default grids (not small's middle one), and GD at chaotic rates
+members = load_named("heavy_tail_linear")[1] + sweep.product(sweep.axis("optimizer.name", ["gd"]),
+                                                             sweep.axis("optimizer.learning_rate", [1.0, 10.0, 100.0]))
 h = train.run(config, sweep.product(members, sweep.axis("seed", {seeds!r})), progress=lambda s: None)
 selections = []
 for seed in {seeds!r}:
@@ -163,7 +165,7 @@ def test_lr_selection_is_the_same_on_one_and_four_devices_and_across_init_seeds(
     runs = {}
     for devices in (1, 4):
         out = str(tmp_path / f"d{devices}.json")
-        script = SELECTION_SCRIPT.format(tests=os.path.dirname(__file__), seeds=seeds, out=out)
+        script = SELECTION_SCRIPT.format(seeds=seeds, out=out)
         env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
         subprocess.run([sys.executable, "-c", script], check=True, env=env, capture_output=True)
         with open(out) as f:
@@ -177,6 +179,7 @@ def test_lr_selection_is_the_same_on_one_and_four_devices_and_across_init_seeds(
     assert any(note.startswith("unstable") for note in runs[1]["selections"][0])  # the test has chaotic members
 
 
+@pytest.mark.slow
 def test_head_only_training_leaves_the_hidden_layers_at_their_init(tiny_config):
     """model.trainable='head' (Kunstner et al. 2024's last-layer runs): the optimizer moves the head only."""
     tiny_config["model"] = dict(name="mlp", hidden=(8,), use_bias=True, init="pytorch_uniform", trainable="head",
@@ -243,6 +246,7 @@ def test_kunstner_gd_leaves_rare_classes_behind(tiny_config):
     assert min(ratio["gd"]) >= 30 * max(ratio["sign"]), ratio
 
 
+@pytest.mark.slow
 def test_francazi_gd_raises_minority_loss_while_per_class_normalisation_does_not(tiny_config):
     """Francazi et al. 2023: under imbalance the majority class dominates GD's early steps and the minority
     loss goes up; per-class normalised GD gives every class an equal-norm share and both losses fall.

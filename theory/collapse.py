@@ -40,10 +40,15 @@ def gram(x_CxD: np.ndarray) -> np.ndarray:
 
 
 def normalize_gram(gram_CxC: np.ndarray) -> np.ndarray:
-    """Gram divided by its Frobenius norm (over the last two axes); a zero Gram stays zero."""
-    g = np.asarray(gram_CxC, dtype=np.float64)
-    norm = np.sqrt(np.sum(g * g, axis=(-2, -1), keepdims=True))
-    return np.divide(g, norm, out=np.zeros_like(g), where=norm > 0)
+    """Gram divided by its Frobenius norm (over the last two axes); a zero Gram stays zero.
+
+    Written with array operators and methods only, so that a jax array (traced inside jit) passes
+    through as one: dynamics.metrics.collapse records its Grams with this same function. numpy
+    input (or a list) is computed in float64.
+    """
+    g = np.asarray(gram_CxC, dtype=np.float64) if isinstance(gram_CxC, (np.ndarray, list, tuple)) else gram_CxC
+    norm = (g * g).sum(axis=(-2, -1), keepdims=True) ** 0.5
+    return g / (norm + (norm == 0))
 
 
 def normalized_gram(x_CxD: np.ndarray) -> np.ndarray:
@@ -58,7 +63,7 @@ def gram_distance(gram_a: np.ndarray, gram_b: np.ndarray) -> np.ndarray:
     convergence to SELI; 0 = same geometry up to a global scale.
     """
     diff = normalize_gram(gram_a) - normalize_gram(gram_b)
-    return np.sqrt(np.sum(diff * diff, axis=(-2, -1)))
+    return (diff * diff).sum(axis=(-2, -1)) ** 0.5  # operators only: jax arrays pass (normalize_gram)
 
 
 def center_gram(gram_CxC: np.ndarray, weights: Optional[np.ndarray] = None) -> np.ndarray:

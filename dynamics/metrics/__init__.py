@@ -45,9 +45,59 @@ def param_norm(params):
     return jnp.sqrt(sum(jnp.sum(jnp.square(p.astype(jnp.float32))) for p in jax.tree.leaves(params)))
 
 
+def head_per_class_grad_norms(model, params, x, y, loss_name: str, num_classes: int, chunk: int = 128):
+    """||∇_head ℓ_k|| [C]: the norm of the gradient, with respect to the last Dense layer (kernel and
+    bias), of each class's mean plain loss, in closed form (own derivation, as dynamics.metrics.hessian).
+
+    With logits z_i = W h_i + b, residuals r_i = ∂ℓ_i/∂z_i (softmax(z_i) - onehot(y_i) for
+    cross-entropy, z_i - onehot(y_i) for the square loss) and h̃_i = (h_i, 1) (h_i without a bias),
+    ∇_{W,b} ℓ_k = (1/n_k) Σ_{i: y_i=k} r_i h̃_iᵀ, so
+        ||∇_{W,b} ℓ_k||² = (1/n_k²) Σ_{i,j: y_i=y_j=k} (h̃_i·h̃_j) (r_i·r_j):
+    two Gram matrices (features and residuals), masked to same-class pairs and summed per class.
+    Rows of the Grams are taken `chunk` samples at a time: memory chunk x N instead of C x |θ|.
+    For the linear model this is the whole gradient; needs one label per sample (y of shape [N]).
+    """
+    logits = model.apply(params, x)
+    h = model.features(params, x).reshape(logits.shape[0], -1)
+    r = jax.grad(lambda z: jnp.sum(losses.LOSSES[loss_name](z, y)))(logits)  # [N, C], row i is ∂ℓ_i/∂z_i
+    bias = 1.0 if "bias" in params["head"] else 0.0
+    n = y.shape[0]
+    chunk = min(chunk, n)
+    pad = (-n) % chunk
+    rows = lambda a, fill: jnp.concatenate([a, jnp.full((pad,) + a.shape[1:], fill, a.dtype)])
+    h_rows, r_rows, y_rows = rows(h, 0), rows(r, 0), rows(y, num_classes)  # padded labels: dropped
+
+    def add_chunk(total, i):
+        hs, rs, ys = (jax.lax.dynamic_slice_in_dim(a, i * chunk, chunk) for a in (h_rows, r_rows, y_rows))
+        pairs = (hs @ h.T + bias) * (rs @ r.T) * (ys[:, None] == y[None, :])  # [chunk, N]
+        return total + jax.ops.segment_sum(jnp.sum(pairs, axis=1), ys, num_classes), None
+
+    sq, _ = jax.lax.scan(add_chunk, jnp.zeros(num_classes, r.dtype), jnp.arange((n + pad) // chunk))
+    counts = jax.ops.segment_sum(jnp.ones(n), y, num_classes)
+    return jnp.sqrt(jnp.maximum(sq, 0.0)) / jnp.maximum(counts, 1.0)
+
+
+def has_dense_head_only(model, params) -> bool:
+    """Whether the model's parameters are its last Dense layer alone (the linear model): then
+    head_per_class_grad_norms is the whole gradient's norm."""
+    return model.features is not None and isinstance(params, dict) and set(params) == {"head"}
+
+
 def tree_norm_per_class(tree):
     """Euclidean norm of each class's slice of a [C, ...] pytree -> [C]."""
     return jnp.sqrt(sum(jnp.sum(t.reshape(t.shape[0], -1) ** 2, axis=1) for t in jax.tree.leaves(tree)))
+
+
+def per_class_grad_norms(model, loss_name: str, params, x, y, num_classes: int):
+    """||∇_θ ℓ_k|| [C] of each class's mean plain loss: in closed form for a model that is a dense
+    head alone (head_per_class_grad_norms), else from per-sample gradients (per_class_gradients)."""
+    if has_dense_head_only(model, params):
+        return head_per_class_grad_norms(model, params, x, y, loss_name, num_classes)
+
+    def sample_loss(p, xi, yi):
+        return losses.LOSSES[loss_name](model.apply(p, xi[None])[0], yi)
+
+    return tree_norm_per_class(per_class_gradients(sample_loss, params, x, y, num_classes))
 
 
 def split_metrics(model, loss_name, params, x, y, num_classes, prefix=""):
@@ -80,11 +130,8 @@ def evaluate(model, config, params, data, extra_metrics=None):
     if data.x_test is not None:
         out.update(split_metrics(model, name, params, data.x_test, data.y_test, num_classes, prefix="test_"))
     if config["train"]["per_class_grad_norm"]:
-        def sample_loss(p, xi, yi):
-            return losses.LOSSES[name](model.apply(p, xi[None])[0], yi)
-
-        grads = per_class_gradients(sample_loss, params, data.x, data.y, num_classes)
-        out["per_class_grad_norm"] = jnp.where(data.class_counts > 0, tree_norm_per_class(grads), jnp.nan)
+        out["per_class_grad_norm"] = jnp.where(data.class_counts > 0, per_class_grad_norms(
+            model, name, params, data.x, data.y, num_classes), jnp.nan)
     for metric in config["train"]["extra_metrics"]:
         out.update((extra_metrics or EXTRA_METRICS)[metric](model, params, data, config))
     return out

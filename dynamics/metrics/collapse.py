@@ -1,9 +1,9 @@
 """Neural-collapse metrics of the last layer, on any Model with `features` and `classifier`.
 
 Papyan, Han, Donoho 2020 ("Prevalence of neural collapse", NC1-NC4), Fang et al. 2021 (minority
-collapse) and Thrampoulidis et al. 2022 (SELI). Pure jax, one member, training split only; the
-SELI Grams come from theory.collapse through a host callback (jax.pure_callback), so the class
-counts may be traced (vmapped members).
+collapse). Pure jax, one member, training split only. Only what is measured: the distances to
+predicted geometries other than the ETF (SELI, closed-form minimisers) are computed afterwards from
+the recorded Grams, in dynamics/predict/collapse.py.
 
 Which means are used (with imbalance the choice matters):
 - global mean μ_G = (1/N) Σ_i h_i: the per-sample (count-weighted) mean of the features;
@@ -12,35 +12,16 @@ Which means are used (with imbalance the choice matters):
 - classifier rows w_k are used as they are (uncentred, as Papyan et al.); the theory Grams
   they are compared with (ETF, SELI) have Σ_k w_k = 0.
 Grams are compared after Frobenius normalisation: d(A, B) = ‖A/‖A‖_F − B/‖B‖_F‖_F ∈ [0, 2]
-(theory.collapse.gram_distance); the SELI class-mean Gram is centred on the same per-sample mean
-(theory.collapse.center_gram with the class counts) so theory and measurement centre alike.
+(theory.collapse.gram_distance, called here on traced arrays); predictions of the class-mean Gram
+are centred on the same per-sample mean (theory.collapse.center_gram with the class counts).
 """
-import jax
 import jax.numpy as jnp
-import numpy as np
 
 from dynamics.errors import ConfigError
+from dynamics.losses import class_means
 from theory import collapse as theory
 
 SVD_RTOL = 1e-4  # singular values of M below this fraction of the largest are treated as 0 in Σ_B⁺
-
-
-def class_means(features_NxD, labels_N, num_classes: int):
-    """(class means [C, D] (0 for an empty class), sample counts [C]) from the labels."""
-    counts = jax.ops.segment_sum(jnp.ones(labels_N.shape[0]), labels_N, num_classes)
-    sums = jax.ops.segment_sum(features_NxD, labels_N, num_classes)
-    return sums / jnp.maximum(counts, 1.0)[:, None], counts
-
-
-def normalize_gram(gram_CxC):
-    """Gram / ‖Gram‖_F (zero stays zero)."""
-    norm = jnp.sqrt(jnp.sum(gram_CxC**2))
-    return gram_CxC / jnp.where(norm > 0, norm, 1.0)
-
-
-def gram_distance(gram_a, gram_b):
-    """‖A/‖A‖_F − B/‖B‖_F‖_F (theory.collapse.gram_distance, in jax)."""
-    return jnp.sqrt(jnp.sum((normalize_gram(gram_a) - normalize_gram(gram_b)) ** 2))
 
 
 def within_class_variability(features_NxD, labels_N, means_CxD, centred_means_CxD):
@@ -106,28 +87,7 @@ def minority_cosine(classifier_CxD):
     return (jnp.sum(cos) - jnp.trace(cos)) / (k * (k - 1))
 
 
-def _seli_grams_host(class_counts):
-    """Normalised SELI Grams (classifier; class means centred on the per-sample mean), float32."""
-    counts = np.asarray(class_counts, np.float64)
-    c = counts.shape[-1]
-    if counts.ndim != 1 or np.any(counts <= 0) or c < 2:
-        nan = np.full((c, c), np.nan, np.float32)
-        return nan, nan
-    seli = theory.seli_geometry(counts)
-    means = theory.center_gram(seli.class_mean_gram, counts)
-    return (theory.normalize_gram(seli.classifier_gram).astype(np.float32),
-            theory.normalize_gram(means).astype(np.float32))
-
-
-def seli_grams(class_counts_C):
-    """SELI Grams from theory.collapse.seli_geometry (Thrampoulidis et al. 2022), via a host callback
-    so that traced class counts (vmapped members) are allowed."""
-    c = class_counts_C.shape[-1]
-    shape = jax.ShapeDtypeStruct((c, c), jnp.float32)
-    return jax.pure_callback(_seli_grams_host, (shape, shape), class_counts_C, vmap_method="sequential")
-
-
-def collapse_metrics(features_NxD, labels_N, logits_NxC, classifier_CxD, class_counts_C) -> dict:
+def collapse_metrics(features_NxD, labels_N, logits_NxC, classifier_CxD) -> dict:
     """Every neural-collapse record from the penultimate features, labels, logits and classifier."""
     num_classes = classifier_CxD.shape[0]
     means, counts = class_means(features_NxD, labels_N, num_classes)
@@ -135,22 +95,19 @@ def collapse_metrics(features_NxD, labels_N, logits_NxC, classifier_CxD, class_c
     centred = means - global_mean
     gram_w, gram_m = classifier_CxD @ classifier_CxD.T, centred @ centred.T
     etf = jnp.asarray(theory.simplex_etf_gram(num_classes), jnp.float32)
-    seli_w, seli_m = seli_grams(class_counts_C)
     return {
         "nc1": within_class_variability(features_NxD, labels_N, means, centred),
         "nc2_equinorm_means": coefficient_of_variation(jnp.linalg.norm(centred, axis=1)),
         "nc2_equinorm_classifiers": coefficient_of_variation(jnp.linalg.norm(classifier_CxD, axis=1)),
         "nc2_equiangular_means": off_diagonal_std(cosine_matrix(centred)),
         "nc2_equiangular_classifiers": off_diagonal_std(cosine_matrix(classifier_CxD)),
-        "nc2_etf_distance_means": gram_distance(gram_m, etf),
-        "nc2_etf_distance_classifiers": gram_distance(gram_w, etf),
+        "nc2_etf_distance_means": theory.gram_distance(gram_m, etf),
+        "nc2_etf_distance_classifiers": theory.gram_distance(gram_w, etf),
         "nc3_self_duality": self_duality(classifier_CxD, centred),
         "nc4_ncc_mismatch": ncc_mismatch(features_NxD, logits_NxC, means),
         "minority_cosine": minority_cosine(classifier_CxD),
-        "seli_distance_means": gram_distance(gram_m, seli_m),
-        "seli_distance_classifiers": gram_distance(gram_w, seli_w),
-        "nc_class_mean_gram": normalize_gram(gram_m),
-        "nc_classifier_gram": normalize_gram(gram_w),
+        "nc_class_mean_gram": theory.normalize_gram(gram_m),
+        "nc_classifier_gram": theory.normalize_gram(gram_w),
     }
 
 
@@ -159,10 +116,8 @@ def neural_collapse(model, params, data, config) -> dict:
 
     nc1; nc2_equinorm_{means,classifiers}; nc2_equiangular_{means,classifiers};
     nc2_etf_distance_{means,classifiers}; nc3_self_duality; nc4_ncc_mismatch; minority_cosine;
-    seli_distance_{means,classifiers}; nc_{class_mean,classifier}_gram [C, C] (normalised Grams,
-    class means centred on the per-sample mean) for comparisons drawn later from the History.
-    Every class needs training samples: a class mean, and the SELI geometry, are undefined without
-    (theory.collapse.seli_geometry refuses a zero count).
+    nc_{class_mean,classifier}_gram [C, C] (normalised Grams, class means centred on the per-sample
+    mean) for the comparisons of dynamics.predict.collapse (SELI, closed forms) from the History.
     """
     del config
     if model.features is None or model.classifier is None:
@@ -171,5 +126,4 @@ def neural_collapse(model, params, data, config) -> dict:
     if data.y.ndim != 1:
         raise ConfigError("extra metric 'neural_collapse' needs one label per sample (y of shape [N])")
     features = model.features(params, data.x)
-    return collapse_metrics(features, data.y, model.apply(params, data.x), model.classifier(params),
-                            data.class_counts)
+    return collapse_metrics(features, data.y, model.apply(params, data.x), model.classifier(params))

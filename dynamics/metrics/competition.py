@@ -24,13 +24,6 @@ def per_sample_gradients(model, params, x, y, loss_name: str):
     return jnp.concatenate([g.reshape(g.shape[0], -1) for g in jax.tree.leaves(grads)], axis=1)
 
 
-def class_mean_gradients(grads_NxP, y, num_classes: int):
-    """ḡ_k, the gradient of class k's mean loss [C, P], and the class sizes N_k [C]."""
-    counts = jax.ops.segment_sum(jnp.ones(y.shape[0]), y, num_classes)
-    sums = jax.ops.segment_sum(grads_NxP, y, num_classes)
-    return sums / jnp.maximum(counts, 1.0)[:, None], counts
-
-
 def class_gradient_gram(model, params, data, config) -> dict:
     """Extra metric 'class_gradient_gram': G_kj = ḡ_k·ḡ_j [C, C], ḡ_k the gradient of class k's mean
     loss. theory.class_competition.first_order_loss_change needs only these inner products. A class
@@ -38,7 +31,7 @@ def class_gradient_gram(model, params, data, config) -> dict:
     if data.y.ndim != 1:
         raise ConfigError("metric class_gradient_gram needs one label per sample (y of shape [N])")
     grads = per_sample_gradients(model, params, data.x, data.y, config["loss"]["name"])
-    means, _ = class_mean_gradients(grads, data.y, data.class_counts.shape[-1])
+    means, _ = losses.class_means(grads, data.y, data.class_counts.shape[-1])
     return {"class_gradient_gram": means @ means.T}
 
 
@@ -55,7 +48,7 @@ def sgd_gradient_cosine(model, params, data, config) -> dict:
         raise ConfigError("metric sgd_gradient_cosine needs one label per sample (y of shape [N])")
     num_classes = data.class_counts.shape[-1]
     grads = per_sample_gradients(model, params, data.x, data.y, config["loss"]["name"])
-    means, counts = class_mean_gradients(grads, data.y, num_classes)
+    means, counts = losses.class_means(grads, data.y, num_classes)
     mean_norm = jnp.linalg.norm(means, axis=1)
     spread = jnp.sqrt(jax.ops.segment_sum(jnp.sum((grads - means[data.y]) ** 2, axis=1), data.y, num_classes)
                       / jnp.maximum(counts, 1.0))

@@ -2,8 +2,8 @@
 against its predicted threshold, and NC metrics of a real network over training.
 
 Every figure reads only the History (records of the 'neural_collapse' extra metric, see
-dynamics/metrics/collapse.py) and theory.collapse evaluated at the members' class counts and
-config; nothing is fitted.
+dynamics/metrics/collapse.py) and the predictions of dynamics.predict.collapse; nothing is fitted.
+The agreement numbers are in the run's agreement.csv (dynamics.predict).
 """
 import matplotlib
 
@@ -11,52 +11,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from theory import collapse as theory  # noqa: E402
-
-DPI = 90
+from dynamics.plots import save  # noqa: E402
+from dynamics.predict import collapse as predicted  # noqa: E402
 
 
 def setting(history, i: int, key: str):
     """Member i's value of a dotted config key (its sweep value, else the base config's)."""
-    if key in history.members[i]:
-        return history.members[i][key]
-    node = history.config
+    node = history.member_config(i)
     for part in key.split("."):
         node = node[part]
     return node
-
-
-def predicted_grams(history, i: int):
-    """(name, classifier Gram, class-mean Gram centred on the per-sample mean) that theory predicts
-    for UFM member i, or None when theory/collapse.py has no prediction for its setting.
-
-    cross-entropy, no weight decay: SELI (Thrampoulidis et al. 2022; the ETF when balanced);
-    cross-entropy with weight decay, balanced: the ETF (Zhu et al. 2021);
-    square loss with weight decay (no bias): the closed-form minimiser (ufm_square_loss).
-    """
-    counts = history.class_counts[i].astype(np.float64)
-    loss, lam = setting(history, i, "loss.name"), float(setting(history, i, "optimizer.weight_decay"))
-    balanced = np.all(counts == counts[0])
-    if loss == "cross_entropy" and lam == 0.0:
-        seli = theory.seli_geometry(counts)
-        return ("ETF" if balanced else "SELI"), seli.classifier_gram, theory.center_gram(seli.class_mean_gram, counts)
-    if loss == "cross_entropy" and balanced:
-        sol = theory.ufm_cross_entropy_balanced(len(counts), counts[0], lam, lam)
-        return "ETF", sol.classifier_gram, theory.center_gram(sol.class_mean_gram, counts)
-    if loss == "square" and lam > 0.0:
-        sol = theory.ufm_square_loss(counts, lam, lam, "none")
-        return "square-loss minimiser", sol.classifier_gram, theory.center_gram(sol.class_mean_gram, counts)
-    return None
-
-
-def distances_to_prediction(history, i: int):
-    """(name, distance of the classifier Gram [L], distance of the class-mean Gram [L]) for member i."""
-    predicted = predicted_grams(history, i)
-    if predicted is None:
-        return None
-    name, gram_w, gram_m = predicted
-    return (name, theory.gram_distance(history.records["nc_classifier_gram"][i], gram_w),
-            theory.gram_distance(history.records["nc_class_mean_gram"][i], gram_m))
 
 
 def _settings(history, members):
@@ -80,7 +44,7 @@ def collapse_ufm_geometry(history, path: str) -> None:
     for ax, (label, indices) in zip(axes[0], groups.items()):
         name = None
         for i in indices:
-            dist = distances_to_prediction(history, i)
+            dist = predicted.distances_to_prediction(history, i)
             etf = history.records["nc2_etf_distance_classifiers"][i]
             ax.plot(steps[shown], etf[shown], color="0.6", lw=1)
             if dist is None:
@@ -105,24 +69,7 @@ def collapse_ufm_geometry(history, path: str) -> None:
                plt.Line2D([], [], color="C1", ls="--", label="class means to prediction"),
                plt.Line2D([], [], color="0.6", label="W to ETF")]
     axes[0, -1].legend(handles=handles, fontsize=7, loc="lower left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
-
-
-def two_group_shape(history, i: int):
-    """(K_A, K_B, N, realised ratio n_A/n_B, n_B) of a two_group member."""
-    counts = history.class_counts[i].astype(np.float64)
-    kb = int(setting(history, i, "data.minority_classes"))
-    ka = len(counts) - kb
-    return ka, kb, counts.sum(), counts[:ka].mean() / counts[-1], counts[-1]
-
-
-def minority_collapse_threshold(num_major: int, num_minor: int, num_samples: float, weight_decay: float) -> float:
-    """R* at a fixed total N: collapse iff n_B <= N² λ_W λ_H (theory.collapse.regularized_ufm_collapse_threshold
-    evaluated at the minority count n_B = N² λ², where R = R*)."""
-    n_minor = num_samples**2 * weight_decay**2
-    return theory.regularized_ufm_collapse_threshold(num_major, num_minor, n_minor, weight_decay, weight_decay)
+    save(fig, path)
 
 
 def collapse_ufm_minority(history, path: str) -> None:
@@ -137,19 +84,14 @@ def collapse_ufm_minority(history, path: str) -> None:
     if not members:
         raise ValueError("collapse_ufm_minority needs members with data.law = 'two_group'")
     lam = float(setting(history, members[0], "optimizer.weight_decay"))
-    ka, kb, n_total, _, _ = two_group_shape(history, members[0])
-    ratios = np.array([two_group_shape(history, i)[3] for i in members])
+    ka, kb, n_total, _, _ = predicted.two_group_shape(history, members[0])
+    ratios = np.array([predicted.two_group_shape(history, i)[3] for i in members])
     final = np.array([history.records["minority_cosine"][i, -1] for i in members])
     colors = plt.cm.viridis(np.linspace(0.0, 0.9, len(members)))
     fig, (ax, ax_t) = plt.subplots(1, 2, figsize=(7.6, 3.1))
-    r_star = minority_collapse_threshold(ka, kb, n_total, lam)  # derived here (cf. Hong & Ling 2023)
-    r_max = ratios.max() * 1.05
-    # The optimum is solved numerically below R*; from R* on the KKT threshold gives cosine 1.
-    grid = np.geomspace(1.0, min(r_star, r_max), 16)[:-1] if r_star > 1.0 else np.zeros(0)
-    predicted = [theory.regularized_ufm_minority_cosine(r, ka, kb, n_total / (ka * r + kb), lam, lam)[0] for r in grid]
-    if r_star < r_max:
-        grid, predicted = np.r_[grid, max(r_star, 1.0), r_max], np.r_[predicted, 1.0, 1.0]
-    ax.plot(grid, predicted, color="k", ls="--", lw=1, label="theory (optimum)")
+    r_star = predicted.minority_collapse_threshold(ka, kb, n_total, lam)  # derived here (cf. Hong & Ling 2023)
+    grid, cosines = predicted.minority_cosine_curve(ka, kb, n_total, lam, ratios.max() * 1.05)
+    ax.plot(grid, cosines, color="k", ls="--", lw=1, label="theory (optimum)")
     ax.axvline(r_star, color="C3", ls=":", label=f"predicted R* = {r_star:.2f}")
     ax.scatter(ratios, final, c=colors, zorder=3, s=18, label="GD, final")
     ax.set_xscale("log")
@@ -164,9 +106,7 @@ def collapse_ufm_minority(history, path: str) -> None:
     ax_t.set_xscale("log")
     ax_t.set_xlabel("step")
     ax_t.legend(fontsize=5, ncol=2, loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
+    save(fig, path)
 
 
 NC_CURVES = (("accuracy", "training accuracy", False),
@@ -214,18 +154,21 @@ def collapse_nc_curves(history, path: str) -> None:
     for ax in axes[-1]:
         ax.set_xlabel("step", fontsize=8)
     axes[0, 0].legend(fontsize=5, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)  # 24 panels: kept under 200 KB
-    plt.close(fig)
+    save(fig, path, dpi=80)  # 24 panels: kept under 200 KB
+
+
+def final_record(record: str):
+    """(history, i) -> member i's last value of a record."""
+    return lambda history, i: history.records[record][i, -1]
 
 
 def collapse_vs_imbalance(history, path: str) -> None:
     """Final values against the imbalance ratio n_0/n_{C−1}, one line per optimizer (selected lr,
     mean over seeds): the minority-classifier cosine (Fang et al. 2021: grows with the ratio),
-    NC1, and the classifier Gram's distance to the ETF and to SELI."""
-    panels = (("minority_cosine", "minority-classifier cosine"), ("nc1", "NC1 (final)"),
-              ("nc2_etf_distance_classifiers", "W: distance to ETF"),
-              ("seli_distance_classifiers", "W: distance to SELI"))
+    NC1, and the classifier Gram's distance to the ETF and to SELI (dynamics.predict.collapse.seli_distances)."""
+    panels = ((final_record("minority_cosine"), "minority-classifier cosine"), (final_record("nc1"), "NC1 (final)"),
+              (final_record("nc2_etf_distance_classifiers"), "W: distance to ETF"),
+              (lambda history, i: predicted.seli_distances(history, i)[0][-1], "W: distance to SELI"))
     members = list(np.flatnonzero(history.selected))
     optimizers = list(dict.fromkeys(history.label(i, exclude=("optimizer.learning_rate", "seed", "data.exponent"))
                                     for i in members))
@@ -234,8 +177,8 @@ def collapse_vs_imbalance(history, path: str) -> None:
         mine = [i for i in members
                 if history.label(i, exclude=("optimizer.learning_rate", "seed", "data.exponent")) == name]
         ratios = sorted({imbalance_ratio(history, i) for i in mine})
-        for ax, (record, title) in zip(axes[0], panels):
-            values = [np.mean([history.records[record][i, -1] for i in mine if imbalance_ratio(history, i) == r])
+        for ax, (final, title) in zip(axes[0], panels):
+            values = [np.mean([final(history, i) for i in mine if imbalance_ratio(history, i) == r])
                       for r in ratios]
             ax.plot(ratios, values, "o-", color=f"C{k}", ms=3, label=name)
             ax.set_title(title, fontsize=9)
@@ -244,6 +187,4 @@ def collapse_vs_imbalance(history, path: str) -> None:
         ax.set_xlabel("imbalance ratio n_0 / n_{C-1}", fontsize=8)
     axes[0, 1].set_yscale("log")
     axes[0, 0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
+    save(fig, path)

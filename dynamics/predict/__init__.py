@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from dynamics import sweep
-from dynamics.predict import competition, flows, grokking
+from dynamics.predict import collapse, competition, flows, grokking
 
-PHENOMENA = (flows, competition, grokking)
+PHENOMENA = (flows, competition, grokking, collapse)
 COLUMNS = ("member", "prediction", "quantity", "error", "tolerance", "within_tolerance")
 
 

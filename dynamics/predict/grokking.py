@@ -13,7 +13,6 @@
 """
 import numpy as np
 
-from dynamics import sweep
 from dynamics.history import first_step_reaching
 from theory import grokking as grokking_theory
 from theory.xor_clusters import bayes_accuracy
@@ -78,13 +77,9 @@ def classes_never_generalised(history, i: int) -> tuple:
     return int((tested & ~np.isfinite(general)).sum()), int(tested.sum())
 
 
-def member_config(history, i: int) -> dict:
-    return sweep.member_configs(history.config, [history.members[i]])[0]
-
-
 def xor_bayes_accuracy(history, i: int):
     """The Bayes-optimal (clean) test accuracy of member i's XOR cluster data, or None for other data."""
-    data = member_config(history, i)["data"]
+    data = history.member_config(i)["data"]
     return bayes_accuracy(data["mean_norm"]) if data["name"] == "xor_clusters" else None
 
 
@@ -117,7 +112,7 @@ def data_records(config: dict, build_data) -> dict:
 def diagonal_prediction(history, i: int):
     """Member i's kernel / sparse test errors and predicted transition step {kernel_error,
     sparse_error, transition_step}, or None when it has none (or the History predates the records)."""
-    config = member_config(history, i)
+    config = history.member_config(i)
     if not has_diagonal_prediction(config) or not all(name in history.records for name in DIAGONAL_RECORDS):
         return None
     kernel, sparse, rich = (float(history.records[name][i, -1]) for name in DIAGONAL_RECORDS)
