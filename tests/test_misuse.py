@@ -1,5 +1,7 @@
 """Misuse that must end in one line and exit code 2 (or 130 for an interrupt), with earlier results intact:
-a workdir in use, corrupt result files, config files that fail, an interrupted run; and chunk_steps past the run."""
+a workdir in use, corrupt result files and checkpoints, config files that fail, an interrupted run, a full
+disk, sizes the machine cannot hold, an incomplete or another config's workdir; records that must not
+mislead (divergence, TensorBoard after a resume); and chunk_steps past the run."""
 import collections
 import errno
 import json
@@ -97,7 +99,7 @@ def test_chunk_steps_past_the_run_are_clamped(tiny_config):
     np.testing.assert_array_equal(a.records["per_class_loss"], b.records["per_class_loss"])
 
 
-@pytest.mark.slow  # 11 s CPU
+@pytest.mark.slow  # 5-11 s (measured under load; two compiled groups)
 def test_a_setting_whose_every_learning_rate_diverged_selects_nothing_and_says_so(tiny_config, tmp_path):
     """Normalised GD at lr 1e30 keeps every entry finite but its parameter norm overflows: diverged, like
     GD at lr 1e30 (a non-finite loss). Nothing of the setting is selected; the figure's panel says why."""
@@ -130,7 +132,7 @@ def test_grokking_figure_of_a_run_where_no_class_generalised_draws(tmp_path):
     assert (tmp_path / "g.png").stat().st_size > 0
 
 
-@pytest.mark.slow  # 14 s CPU (a run, an in-process overwrite, three launches)
+@pytest.mark.slow  # 16 s under load (a run, an in-process overwrite, three launches)
 def test_readers_trust_only_a_complete_workdir_of_their_own_config(tmp_path):
     """A workdir is complete once complete.json is written, last; --from refuses another config's workdir,
     an incomplete one (an --overwrite run killed during its final write) and an --outdir that is a file."""
@@ -173,7 +175,7 @@ def interrupted_run(workdir, chunks: int):
 CHECKPOINTED = ["--config.train.chunk_steps=5", "--config.train.checkpoint_keep=9"]
 
 
-@pytest.mark.slow  # 15 s CPU (an interrupted run, two launches)
+@pytest.mark.slow  # 18 s under load (an interrupted run, three launches)
 def test_corrupt_checkpoints_fall_back_to_the_newest_readable_one_and_a_new_layout_is_announced(tmp_path):
     """The newest checkpoint truncated and an empty step directory: the run resumes from the older intact
     one, says so in one line, and ends as an uninterrupted run does; a checkpoint written on one device
@@ -219,7 +221,7 @@ def scalar_event_counts(run_dir) -> collections.Counter:
     return counts
 
 
-@pytest.mark.slow  # 9 s CPU (an interrupted run, a launch)
+@pytest.mark.slow  # 9 s under load (an interrupted run, a launch)
 def test_a_resumed_run_logs_each_step_once_to_tensorboard(tmp_path):
     """A launch killed after writing a chunk's summaries but before its checkpoint was committed: the
     relaunch resumes from the checkpoint before, and TensorBoard still holds each step once."""
@@ -233,8 +235,8 @@ def test_a_resumed_run_logs_each_step_once_to_tensorboard(tmp_path):
     assert {step for _, step in counts} == set(history.step.tolist()) and set(counts.values()) == {1}, counts
 
 
-@pytest.mark.slow  # 6 s CPU (a run that fails at its final write, then its resume)
 def test_a_full_disk_is_one_line_and_the_run_resumes_once_space_is_freed(tiny_config, tmp_path):
+    """ENOSPC at the final write (2.5 s under load): one line that says to relaunch, the checkpoints kept."""
     workdir = str(tmp_path / "run")
     config = dict(tiny_config, figures=())
     full = OSError(errno.ENOSPC, "No space left on device")
