@@ -258,3 +258,17 @@ def test_a_full_disk_is_one_line_and_the_run_resumes_once_space_is_freed(tiny_co
 def test_sizes_the_machine_cannot_hold_are_refused_before_anything_is_written(tmp_path, overrides, message):
     assert message in one_line(launch(f"--config={CONFIG}", f"--workdir={tmp_path / 'run'}", *overrides))
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow  # 8 s under load (two launches at once)
+def test_two_identical_launches_one_runs_and_the_other_is_refused_in_one_line(tmp_path):
+    """Started together into one workdir: one writes the results, the other gets one line (in use, or
+    already holds results if the first finished first) and exit 2; the results are the first's, complete."""
+    args = [sys.executable, "-m", "dynamics.main", f"--config={CONFIG}", f"--workdir={tmp_path / 'run'}", *TINY]
+    processes = [subprocess.Popen(args, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                 for _ in range(2)]
+    results = [subprocess.CompletedProcess(args, p.wait(timeout=300), *p.communicate()) for p in processes]
+    assert sorted(r.returncode for r in results) == [0, 2], [r.stderr for r in results]
+    refused = next(r for r in results if r.returncode == 2)
+    assert any(s in one_line(refused) for s in ("in use by process", "already holds results"))
+    assert experiment.load(str(tmp_path / "run"), "heavy_tail_linear").step[-1] == 20  # complete
