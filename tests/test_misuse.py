@@ -177,7 +177,7 @@ CHECKPOINTED = ["--config.train.chunk_steps=5", "--config.train.checkpoint_keep=
 
 @pytest.mark.slow  # 18 s under load (an interrupted run, three launches)
 def test_corrupt_checkpoints_fall_back_to_the_newest_readable_one_and_a_new_layout_is_announced(tmp_path):
-    """The newest checkpoint truncated and an empty step directory: the run resumes from the older intact
+    """The newest checkpoint's arrays truncated and an empty step directory: the run resumes from the older intact
     one, says so in one line, and ends as an uninterrupted run does; a checkpoint written on one device
     and resumed on two says so too. With no readable checkpoint: one line, exit 2, the checkpoints kept."""
     workdir = tmp_path / "run"
@@ -192,8 +192,9 @@ def test_corrupt_checkpoints_fall_back_to_the_newest_readable_one_and_a_new_layo
     assert "no readable checkpoint" in one_line(refused) and "--overwrite" in refused.stderr
     assert sorted(os.listdir(broken / "checkpoints")) == ["0", "1", "2"]
 
-    (steps / "2" / "meta" / "metadata").write_text("{trunc")
-    (steps / "3").mkdir()
+    for data in (steps / "2" / "arrays" / "d").iterdir():  # the arrays truncated
+        data.write_bytes(data.read_bytes()[:100])
+    (steps / "3").mkdir()  # an empty step directory
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2")
     resumed = subprocess.run([sys.executable, "-m", "dynamics.main", f"--config={CONFIG}", f"--workdir={workdir}",
                               *TINY, *CHECKPOINTED], capture_output=True, text=True, cwd=ROOT, timeout=300, env=env)
@@ -203,7 +204,8 @@ def test_corrupt_checkpoints_fall_back_to_the_newest_readable_one_and_a_new_layo
     whole = tmp_path / "whole"
     assert launch(f"--config={CONFIG}", f"--workdir={whole}", *TINY, *CHECKPOINTED).returncode == 0
     a, b = (history_lib.History.load(str(w)) for w in (workdir, whole))
-    np.testing.assert_allclose(a.records["per_class_loss"], b.records["per_class_loss"], rtol=1e-5)
+    # measured: identical here (max relative difference 0.0); other layouts may differ by float rounding
+    np.testing.assert_allclose(a.records["per_class_loss"], b.records["per_class_loss"], rtol=1e-6)
 
 
 def scalar_event_counts(run_dir) -> collections.Counter:
