@@ -114,8 +114,11 @@ def trained(config: dict, members: list, progress, workdir, overwrite: bool, own
 
 
 def draw(history: history_lib.History, paths: list) -> list:
-    """Draws each figure of history.config["figures"] to the matching path, from the History alone."""
+    """Draws each figure of history.config["figures"] to the matching path, from the History alone (a
+    History with no member selected: a panel saying that every learning rate diverged)."""
     check_figures(history.config)
+    nothing = not history.selected.any()  # every learning rate diverged (history.select_best_lr)
     for name, path in zip(history.config["figures"], paths):
-        atomic.write(path, lambda tmp, name=name: plots.FIGURES[name](history, tmp))
+        figure = plots.nothing_selected if nothing else plots.FIGURES[name]
+        atomic.write(path, lambda tmp, figure=figure: figure(history, tmp))
     return paths

@@ -14,6 +14,7 @@ import sys
 from unittest import mock
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from dynamics import history as history_lib
@@ -274,3 +275,15 @@ def test_two_identical_launches_one_runs_and_the_other_is_refused_in_one_line(tm
     refused = next(r for r in results if r.returncode == 2)
     assert any(s in one_line(refused) for s in ("in use by process", "already holds results"))
     assert experiment.load(str(tmp_path / "run"), "heavy_tail_linear").step[-1] == 20  # complete
+
+
+def test_a_run_whose_every_member_diverged_selects_none_and_its_figure_says_so(tmp_path):
+    """Adam at lr 1e30 for every member (3 s under load): the run completes, members.csv marks all of them
+    diverged and none selected, and the figure is a panel saying so (the figures need a selected member)."""
+    workdir = tmp_path / "run"
+    done = launch(f"--config={CONFIG}", f"--workdir={workdir}", *TINY[:-1], "--config.optimizer.learning_rate=1e30")
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(workdir / "members.csv")
+    assert set(table["status"]) == {"diverged"} and not table["selected"].any()
+    assert table["selection"].str.contains(history_lib.EVERY_LR_DIVERGED).all()
+    assert (workdir / "figures" / "per_class_loss.png").stat().st_size > 0

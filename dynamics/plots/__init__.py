@@ -61,6 +61,15 @@ def say_every_lr_diverged(ax, label: str) -> None:
     ax.set_xticks([])
 
 
+def nothing_selected(history, path: str) -> None:
+    """The figure of a run none of whose members is selected (every learning rate of every setting
+    diverged): one panel saying so, naming the settings, instead of a figure of NaN curves."""
+    fig, ax = plt.subplots(figsize=(4.0, 2.0))
+    say_every_lr_diverged(ax, ", ".join(without_selection(history)))
+    ax.set_yticks([])
+    save(fig, path)
+
+
 def per_class_loss(history, path: str, record: str = "per_class_loss", theory=None) -> None:
     """Loss against step (log x), one panel per selected optimizer setting, a line per frequency
     bucket (mean over its classes that have samples) plus the sample-weighted mean. theory(i) -> [L, C]
