@@ -6,8 +6,11 @@ opt_state, diverged_step), its records so far and the step its next chunk starts
 state is saved because there is none to save: a member's step key is fold_in(key(seed), step)
 (train.member_keys), so (seed, step) gives it again. Orbax writes each checkpoint under a
 temporary name and renames it once complete, so a kill during a save leaves the previous one.
-The last `train.checkpoint_keep` checkpoints are kept; the launcher removes them once the
-results are written, which is what marks a run complete.
+The last `train.checkpoint_keep` checkpoints are kept: a relaunch resumes from the newest readable one
+(a truncated or corrupt newer one is named in the progress line), and refuses in one line if none is.
+Each records the device layout it was written on; resuming on another is announced (float rounding
+may differ). The launcher removes them once the results are written (experiment.COMPLETE_FILE marks
+the run complete).
 """
 import json
 import os
@@ -58,6 +61,12 @@ def differences(saved: dict, current: dict) -> list:
     return keys
 
 
+def one_line(e: Exception) -> str:
+    """An exception as 'Type: its first line' (orbax's and tensorstore's run to many lines)."""
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0][:150]}" if text else type(e).__name__
+
+
 class Checkpoints:
     """A run's orbax checkpoints in DIR/checkpoints (the latest restored on open).
 
@@ -75,22 +84,47 @@ class Checkpoints:
         self.identity = normalised(config, members)
         options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=True,
                                                cleanup_tmp_directories=True)  # a save cut short by a kill
-        self.manager = ocp.CheckpointManager(os.path.abspath(directory(workdir)), options=options,
-                                             item_names=("meta", "arrays"))
-        self.latest = self.manager.latest_step()
-        self.saved = None if self.latest is None else self._restore(workdir)
+        self.layout = {"devices": jax.device_count(), "processes": jax.process_count()}
+        try:
+            self.manager = ocp.CheckpointManager(os.path.abspath(directory(workdir)), options=options,
+                                                 item_names=("meta", "arrays"))
+            steps = sorted(self.manager.all_steps(), reverse=True)
+        except Exception as e:  # noqa: BLE001 - orbax raises many kinds; any of them is one line here
+            raise ConfigError(f"cannot open the checkpoints in {directory(workdir)}: {one_line(e)}; "
+                              "pass --overwrite to start afresh")
+        self.latest = steps[0] if steps else None  # new saves go after every existing step
+        self.saved, unreadable = None, []
+        for step in steps:  # the newest readable one; the older ones are kept for exactly this
+            try:
+                self.saved = self._restore(workdir, step)
+                break
+            except ConfigError:
+                self.manager.close()
+                raise
+            except Exception as e:  # noqa: BLE001 - a truncated or corrupt checkpoint, whatever orbax raises
+                unreadable.append(f"{step} ({one_line(e)})")
+        if unreadable and self.saved is None:
+            self.manager.close()
+            raise ConfigError(f"no readable checkpoint in {directory(workdir)}: {'; '.join(unreadable)[:300]}; "
+                              "pass --overwrite to start afresh")
         self.finished = [] if self.saved is None else self.saved["finished"]
         if self.saved is not None:
-            progress(f"resuming from {directory(workdir)}/{self.latest}: "
+            skipped = f" (newer {', '.join(unreadable)[:200]} unreadable)" if unreadable else ""
+            progress(f"resuming from {directory(workdir)}/{self.saved['step']}{skipped}: "
                      f"group {self.saved['group'] + 1}/{len(groups)}, step {self.saved['start']}")
+            saved_layout = self.saved["layout"]
+            if saved_layout is not None and saved_layout != self.layout:
+                progress(f"the checkpoint was written on {saved_layout['devices']} device(s) in "
+                         f"{saved_layout['processes']} process(es), resuming on {self.layout['devices']} in "
+                         f"{self.layout['processes']}: results may differ from an uninterrupted run by float rounding")
 
-    def _restore(self, workdir: str) -> dict:
-        """The latest checkpoint: group, start, finished [(records, diverged_step)], state_leaves, records."""
+    def _restore(self, workdir: str, step: int) -> dict:
+        """Checkpoint `step`: group, start, finished [(records, diverged_step)], state_leaves, records,
+        layout (devices and processes it was written on; None in older checkpoints)."""
         ocp = self._ocp
-        meta = self.manager.restore(self.latest, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))["meta"]
+        meta = self.manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))["meta"]
         changed = differences(meta, self.identity)
         if changed:
-            self.manager.close()
             raise ConfigError(f"workdir {workdir!r} holds a checkpoint of a run with a different config "
                               f"({', '.join(changed)}); relaunch with the same config or pass --overwrite")
         g = meta["group"]
@@ -106,10 +140,10 @@ class Checkpoints:
                     "state_leaves": [np.zeros((num,) + s.shape, s.dtype)
                                      for s in jax.tree.leaves(self.groups[g].state_shapes)],
                     "records": records(self.groups[g])}
-        arrays = self.manager.restore(self.latest, args=ocp.args.Composite(arrays=ocp.args.StandardRestore(template)))
+        arrays = self.manager.restore(step, args=ocp.args.Composite(arrays=ocp.args.StandardRestore(template)))
         arrays = arrays["arrays"]
         finished = [(arrays["finished"][str(i)]["records"], arrays["finished"][str(i)]["diverged"]) for i in range(g)]
-        return {"group": g, "start": meta["start"], "finished": finished,
+        return {"step": step, "group": g, "start": meta["start"], "finished": finished, "layout": meta.get("layout"),
                 "state_leaves": list(arrays["state_leaves"]), "records": arrays["records"]}
 
     def result(self, g: int):
@@ -133,8 +167,8 @@ class Checkpoints:
                                for i, (r, d) in enumerate(self.finished)},
                   "state_leaves": state_leaves, "records": records}
         ocp = self._ocp
-        self.manager.save(self.latest, args=ocp.args.Composite(meta=ocp.args.JsonSave(dict(self.identity, group=g,
-                                                                                            start=start)),
+        meta = dict(self.identity, group=g, start=start, layout=self.layout)
+        self.manager.save(self.latest, args=ocp.args.Composite(meta=ocp.args.JsonSave(meta),
                                                                arrays=ocp.args.StandardSave(arrays)))
 
     def close(self) -> None:

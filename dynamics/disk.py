@@ -1,4 +1,6 @@
-"""Disk space: what a run will write into its workdir, checked before anything is written."""
+"""Disk space: what a run will write into its workdir, checked before anything is written; and a disk
+that fills anyway (another process wrote to it) recognised in whatever exception reports it."""
+import errno
 import os
 import shutil
 import tempfile
@@ -43,3 +45,16 @@ def check_workdir(workdir: str, needed: int) -> None:
             probe.write(b"0")
     except OSError as e:
         raise ConfigError(f"cannot write to workdir {workdir!r}: {e.strerror or e}")
+
+
+def out_of_space(error: BaseException) -> bool:
+    """Whether error (or what caused it) is a full disk: ENOSPC from our writes, or tensorstore's
+    "No space left on device" / RESOURCE_EXHAUSTED inside an orbax save."""
+    while error is not None:
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        text = str(error)
+        if "No space left on device" in text or ("RESOURCE_EXHAUSTED" in text and "memory" not in text.lower()):
+            return True
+        error = error.__cause__ or error.__context__
+    return False

@@ -21,9 +21,9 @@ import time
 from absl import app, flags
 from absl import logging as absl_logging
 
-from dynamics import atomic, checkpoint, config, distributed, experiment
+from dynamics import atomic, checkpoint, config, disk, distributed, experiment
 from dynamics.errors import ConfigError, fail
-from dynamics.history import RESULT_FILES, History
+from dynamics.history import RESULT_FILES
 
 _OUTDIR = flags.DEFINE_string("outdir", None, "Directory for the workdirs (DIR/NAME/) and, by default, the PNGs.")
 _FIGDIR = flags.DEFINE_string("figdir", None, "Directory for the PNGs (default: --outdir), e.g. docs/figures.")
@@ -42,8 +42,9 @@ def figure_paths(name: str, figure_names, figdir: str) -> list:
 
 
 def is_complete(workdir: str, config_dict: dict, members: list) -> bool:
-    """Whether workdir holds finished results of exactly this config and these members."""
-    if checkpoint.exists(workdir) or not all(os.path.exists(os.path.join(workdir, f)) for f in RESULT_FILES):
+    """Whether workdir holds finished results (marked complete) of exactly this config and these members."""
+    needed = RESULT_FILES + (experiment.COMPLETE_FILE,)
+    if checkpoint.exists(workdir) or not all(os.path.exists(os.path.join(workdir, f)) for f in needed):
         return False
     try:
         with open(os.path.join(workdir, "config.json")) as f:
@@ -62,8 +63,9 @@ def run_figure(name: str, outdir: str, figdir: str = None, small: bool = False, 
     os.makedirs(figdir, exist_ok=True)
     paths = figure_paths(name, config_dict["figures"], figdir)
     if not overwrite and is_complete(workdir, config_dict, members):
-        return experiment.draw(History.load(workdir), paths) if distributed.is_leader() else paths  # reused: redrawn
-    experiment.run(config_dict, members, workdir, overwrite, progress=lambda line: progress(f"  {name}: {line}"))
+        return experiment.draw(experiment.load(workdir, name), paths) if distributed.is_leader() else paths  # reused
+    experiment.run(config_dict, members, workdir, overwrite, progress=lambda line: progress(f"  {name}: {line}"),
+                   name=name)
     if not distributed.is_leader():
         return paths  # process 0 copies them
     for figure, path in zip(config_dict["figures"], paths):  # experiment.run drew them from the History it saved
@@ -78,7 +80,7 @@ def redraw_figure(name: str, runs: str, figdir: str) -> list:
         workdir = runs
     if not os.path.exists(os.path.join(workdir, "history.npz")):
         raise ConfigError(f"no saved results for {name!r}: neither {os.path.join(runs, name)} nor {runs} holds history.npz")
-    history = History.load(workdir)
+    history = experiment.load(workdir, name)  # complete, and of config NAME
     os.makedirs(figdir, exist_ok=True)
     return experiment.draw(history, figure_paths(name, history.config["figures"], figdir))
 
@@ -117,6 +119,9 @@ def main(argv):
     if not names:
         fail(f"--from={runs} holds no workdir NAME/ with results; valid names: {', '.join(valid)}")
     figdir = _FIGDIR.value or _OUTDIR.value
+    for flag, path in (("--outdir", _OUTDIR.value), ("--figdir", figdir)):
+        if os.path.exists(path) and not os.path.isdir(path):
+            fail(f"{flag}={path} is a file, not a directory; choose a directory")
     try:
         _INITIALIZE_DISTRIBUTED()  # before anything touches the backend
     except ConfigError as e:
@@ -130,6 +135,10 @@ def main(argv):
                 paths = redraw_figure(name, runs, figdir)
         except ConfigError as e:
             fail(f"{name}: {e}")
+        except OSError as e:  # writing the PNGs into --figdir (experiment.run reports its own full disk)
+            if not disk.out_of_space(e):
+                raise
+            fail(f"{name}: the disk of {figdir} is full; the previous figures there are intact")
         if not distributed.is_leader():
             continue
         verb = "redrew" if runs is not None else "made"

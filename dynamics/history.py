@@ -163,6 +163,7 @@ class History:
 
 RISE_LIMIT = 0.05  # a rise of the metric above its earlier minimum by this fraction of its initial value: unstable
 TAIL = 0.2  # the score is the worst value over the logged steps in this last fraction of training
+EVERY_LR_DIVERGED = "every learning rate diverged"  # members.csv selection note and figure panel text: none selected
 TIE = 0.001  # scores within this fraction of the initial value of the best score tie: the smallest lr wins
 
 
@@ -184,8 +185,9 @@ def select_best_lr(history: History, metric: str) -> History:
        over seeds; the lowest score wins. A maximum over steps and seeds cannot be won by one lucky point.
        Scores within TIE (0.1%) of the initial value of the best tie, and the smallest of their learning
        rates wins: two runs that both fitted (loss 1e-6 vs 1e-9) differ only by rounding.
-    If every learning rate is out, the least bad is kept (unstable before diverged, then by score) and
-    its `selection` says so.
+    If every learning rate diverged, none is selected and every member's `selection` says so; if every one is
+    out but some did not diverge, the least bad is kept (by score among the unstable) and its `selection`
+    says so.
     """
     if metric not in history.records or history.records[metric].ndim != 2:
         scalars = sorted(k for k, v in history.records.items() if v.ndim == 2)
@@ -225,7 +227,9 @@ def select_best_lr(history: History, metric: str) -> History:
         best = min(tied)
         best_score = verdict[best][1]
         for lr, members in by_lr.items():
-            if lr == best:
+            if category == 2:
+                note = f"{verdict[lr][2]}: {EVERY_LR_DIVERGED}, none selected"
+            elif lr == best:
                 note = "selected" if category == 0 else f"selected, though every learning rate is out ({why})"
             elif verdict[lr][0] > 0:
                 note = verdict[lr][2]
@@ -234,7 +238,7 @@ def select_best_lr(history: History, metric: str) -> History:
             else:
                 note = f"higher score than lr={best} ({verdict[lr][1]:.4g} vs {best_score:.4g})"
             for i in members:
-                selected[i], reasons[i] = lr == best, note
+                selected[i], reasons[i] = lr == best and category < 2, note
     return dataclasses.replace(history, selected=selected, selection=reasons)
 
 

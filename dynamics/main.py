@@ -7,14 +7,15 @@ figures/ into the workdir (dynamics.experiment.run). VARIANT is "small" (a shrun
 where the config has it, "paper". Bad input gets one line on stderr and exit code 2; nothing is written.
 
 While it trains the workdir holds checkpoints/ and tensorboard/. Relaunching the same command
-resumes from the last checkpoint; a different config is refused. A workdir with results and no
-checkpoints is complete and is only replaced with --overwrite.
+resumes from the last checkpoint; a different config is refused. A workdir is complete once
+complete.json (written last, naming the config) is there; one with results is only replaced with --overwrite.
 
 --distributed runs one sweep in several processes (dynamics.distributed): under SLURM, Open MPI or
 on a TPU pod slice the cluster is detected; elsewhere give --coordinator=HOST:PORT
 --num_processes=N --process_id=I. Process 0 writes the workdir.
 """
 import logging
+import os
 import sys
 
 from absl import app, flags
@@ -63,7 +64,9 @@ def main(argv):
         flag = flags.FLAGS["config"]
         _, members = config.load(config_flags.get_config_filename(flag))
         members = config.without_overridden(members, config_flags.get_override_values(flag))
-        experiment.run(_CONFIG.value.to_dict(), members, _WORKDIR.value, _OVERWRITE.value)
+        path = config.split_argument(config_flags.get_config_filename(flag))[0]
+        experiment.run(_CONFIG.value.to_dict(), members, _WORKDIR.value, _OVERWRITE.value,
+                       name=os.path.splitext(os.path.basename(path))[0])
     except ConfigError as e:
         fail(str(e))
     except KeyboardInterrupt:

@@ -4,9 +4,12 @@ Written with tensorboardX after every chunk from the records taken so far (host 
 `tensorboard --logdir DIR` shows a run while it trains: every scalar record (loss, mean_loss,
 accuracy, param_norm, test_* ...), the mean per-class loss and accuracy over each frequency bucket
 of dynamics.buckets.frequency_buckets (bucket_loss/0 is the most frequent bucket), and the member's
-hyperparameters (its resolved config) for the HParams dashboard.
+hyperparameters (its resolved config) for the HParams dashboard. A group that starts (or resumes)
+rewrites its members' event files from scratch (train.saving writes the resumed checkpoint's records
+first), so steps written after the last checkpoint by a killed launch are not logged twice.
 """
 import os
+import shutil
 
 import numpy as np
 
@@ -47,12 +50,12 @@ class Summaries:
         self.active = jax.process_index() == 0
         self.writers = {}
         if fresh and self.active and os.path.isdir(self.logdir):
-            import shutil
-
             shutil.rmtree(self.logdir)
 
     def start_group(self, indices: list, configs: list, class_counts: np.ndarray) -> None:
-        """Opens a writer per member; class_counts [M, C] of these members; writes hparams and the buckets."""
+        """Opens a fresh writer per member (removing its earlier event files: a killed launch's, whose
+        records the caller writes again from the checkpoint); class_counts [M, C] of these members;
+        writes hparams and the buckets."""
         if not self.active:
             return
         from tensorboardX import SummaryWriter
@@ -60,7 +63,9 @@ class Summaries:
 
         self.buckets = {}
         for j, i in enumerate(indices):
-            writer = SummaryWriter(os.path.join(self.logdir, f"member_{i:03d}"), flush_secs=3600)
+            run_dir = os.path.join(self.logdir, f"member_{i:03d}")
+            shutil.rmtree(run_dir, ignore_errors=True)
+            writer = SummaryWriter(run_dir, flush_secs=3600)
             self.buckets[i] = frequency_buckets(np.asarray(class_counts[j]))
             experiment, start, _ = hparams(hyperparameters(configs[i]), {"loss": None, "accuracy": None})
             for summary in (experiment, start):

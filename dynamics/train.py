@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from dynamics import disk, losses, metrics, sweep
+from dynamics import disk, losses, memory, metrics, sweep
 from dynamics.pieces import Pieces, library
 from dynamics.summaries import Summaries
 from dynamics.checkpoint import Checkpoints
@@ -104,7 +104,8 @@ def _batch(cfg: dict, data: Dataset, key):
 
 
 def train_step(setup: Setup, numbers: dict, data: Dataset, state: TrainState, step) -> TrainState:
-    """One optimizer step of one member (pure). A non-finite loss or update freezes the member."""
+    """One optimizer step of one member (pure). A non-finite loss or parameter norm (entries each finite
+    but too large for their norm, e.g. normalised GD at lr 1e30) freezes the member: it diverged."""
     cfg = resolve(setup, numbers)
     key = jax.random.fold_in(member_keys(numbers["seed"])[1], step)
     x, y = _batch(cfg, data, key)
@@ -121,7 +122,7 @@ def train_step(setup: Setup, numbers: dict, data: Dataset, state: TrainState, st
         grads = metrics.per_class_gradients(sample_loss, state.params, x, y, data.class_counts.shape[-1])
     updates, opt_state = optimizer(setup, cfg, state.params).update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
-    finite = jnp.isfinite(loss) & jnp.all(jnp.stack([jnp.all(jnp.isfinite(p)) for p in jax.tree.leaves(params)]))
+    finite = jnp.isfinite(loss) & jnp.isfinite(metrics.param_norm(params))  # an overflowing norm is divergence too
     alive = state.diverged_step < 0
     keep_new = alive & finite
     new = jax.tree.map(lambda a, b: jnp.where(keep_new, a, b), (params, opt_state), (state.params, state.opt_state))
@@ -130,7 +131,8 @@ def train_step(setup: Setup, numbers: dict, data: Dataset, state: TrainState, st
 
 
 def record(setup: Setup, numbers: dict, data: Dataset, state: TrainState) -> dict:
-    """The records of one member at the current step (NaN once it has diverged)."""
+    """The records of one member at the current step (NaN once it has diverged; run_chunk calls a
+    member whose full-batch loss or parameter norm record is non-finite diverged)."""
     cfg = resolve(setup, numbers)
     out = metrics.evaluate(setup.model, cfg, state.params, data, setup.pieces.metrics)
     diverged = state.diverged_step >= 0
@@ -145,11 +147,14 @@ def run_chunk(setup: Setup, numbers: dict, data: Dataset, state: TrainState, rec
         state, records = carry
         idx = jnp.minimum(jnp.searchsorted(steps_logged, step), len(setup.log_steps) - 1)
 
-        def write(recs):
+        def write(carry):
+            state, recs = carry
             new = record(setup, numbers, data, state)
-            return {k: recs[k].at[idx].set(new[k]) for k in recs}
+            broken = (state.diverged_step < 0) & ~(jnp.isfinite(new["loss"]) & jnp.isfinite(new["param_norm"]))
+            state = state._replace(diverged_step=jnp.where(broken, step.astype(jnp.int32), state.diverged_step))
+            return state, {k: recs[k].at[idx].set(new[k]) for k in recs}
 
-        records = jax.lax.cond(steps_logged[idx] == step, write, lambda r: r, records)
+        state, records = jax.lax.cond(steps_logged[idx] == step, write, lambda c: c, (state, records))
         state = jax.lax.cond(step < setup.num_steps,
                              lambda s: train_step(setup, numbers, data, s, step), lambda s: s, state)
         return (state, records), None
@@ -174,6 +179,9 @@ def validate(config: dict, pieces: Pieces) -> None:
         value = train[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"train.{key} must be a positive integer, got {value!r}")
+    if train["num_steps"] + min(train["chunk_steps"], train["num_steps"] + 1) >= 2**31:
+        raise ConfigError(f"train.num_steps must be below 2^31 - train.chunk_steps (steps are int32), "
+                          f"got {train['num_steps']}")
     if isinstance(train["batch_size"], bool) or not isinstance(train["batch_size"], int) or train["batch_size"] < 0:
         raise ConfigError(f"train.batch_size must be an integer >= 0 (0: full batch), got {train['batch_size']!r}")
     check_choice("log spacing (train.log_spacing)", train["log_spacing"], ("log", "linear"))
@@ -212,11 +220,12 @@ def plan(config: dict, members: list, pieces: Pieces = None) -> tuple:
     pieces: the datasets, models, optimizers and metrics the config may name (default: the library's)."""
     pieces = pieces or library()
     configs = sweep.member_configs(config, members)
-    datasets, cache = [], {}
+    datasets, cache, available = [], {}, memory.available_bytes()
     for cfg in configs:
         validate(cfg, pieces)
         key = repr(sorted(sweep.flatten(cfg["data"]).items()))
         if key not in cache:
+            memory.check_data(cfg["data"], available)
             cache[key] = build_dataset(cfg["data"], pieces.datasets)
         datasets.append(cache[key])
     for cfg, data in zip(configs, datasets):
@@ -249,6 +258,7 @@ def plan(config: dict, members: list, pieces: Pieces = None) -> tuple:
         raise ConfigError("all members of a sweep must log at the same steps (train.num_steps, train.num_log_points)")
     if any(jax.tree.map(np.shape, g.record_shapes) != jax.tree.map(np.shape, planned[0].record_shapes) for g in planned):
         raise ConfigError("all members of a sweep must record the same metrics with the same number of classes")
+    memory.check_groups(planned)
     scalars = sorted(k for k, v in planned[0].record_shapes.items() if v.ndim == 0)
     for cfg in configs:
         if cfg["select"]["rule"] == "best_lr":
@@ -372,7 +382,10 @@ def saving(g: int, group: Group, configs: list, checkpoints: Checkpoints, summar
     counts = np.asarray(group.data.class_counts)
     summaries.start_group(group.indices, configs,
                           counts if group.data_stacked else np.broadcast_to(counts, (num,) + counts.shape))
-    written = [int(np.searchsorted(steps, 0 if resume is None else resume[0]))]
+    written = [0]
+    if resume is not None:  # the group's event files start afresh: its records up to the checkpoint first
+        written[0] = int(np.searchsorted(steps, resume[0]))
+        summaries.write(group.indices, steps, resume[2], slice(0, written[0]))
 
     def after_chunk(next_start, states, records):
         states, records = jax.tree.map(lambda a: np.array(a[:num]), sweep.gather((states, records)))

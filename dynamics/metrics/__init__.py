@@ -39,6 +39,12 @@ def per_class_gradients(sample_loss, params, x, y, num_classes: int, chunk: int 
     return jax.tree.map(lambda s: s * scale.reshape((-1,) + (1,) * (s.ndim - 1)), sums)
 
 
+def param_norm(params):
+    """Euclidean norm of all parameters: inf once it passes the float range, NaN with a NaN parameter
+    (train.train_step calls such a member diverged)."""
+    return jnp.sqrt(sum(jnp.sum(jnp.square(p.astype(jnp.float32))) for p in jax.tree.leaves(params)))
+
+
 def head_per_class_grad_norms(model, params, x, y, loss_name: str, num_classes: int, chunk: int = 128):
     """||∇_head ℓ_k|| [C]: the norm of the gradient, with respect to the last Dense layer (kernel and
     bias), of each class's mean plain loss, in closed form (own derivation, as dynamics.metrics.hessian).
@@ -120,7 +126,7 @@ def evaluate(model, config, params, data, extra_metrics=None):
     name = loss_config["name"]
     out = split_metrics(model, name, params, data.x, data.y, num_classes)
     out["loss"] = losses.training_loss(loss_config, model.apply(params, data.x), data.y, data.class_counts)
-    out["param_norm"] = jnp.sqrt(sum(jnp.sum(p**2) for p in jax.tree.leaves(params)))
+    out["param_norm"] = param_norm(params)
     if data.x_test is not None:
         out.update(split_metrics(model, name, params, data.x_test, data.y_test, num_classes, prefix="test_"))
     if config["train"]["per_class_grad_norm"]:

@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from dynamics.buckets import class_mean, frequency_buckets, sample_mean  # noqa: E402
+from dynamics.history import EVERY_LR_DIVERGED  # noqa: E402
 
 DPI = 90
 
@@ -46,14 +47,41 @@ def representatives(history) -> list:
     return out
 
 
+def without_selection(history) -> list:
+    """The labels of the settings none of whose members is selected (every learning rate diverged:
+    history.select_best_lr), in member order."""
+    chosen = {history.label(i) for i in np.flatnonzero(history.selected)}
+    return list(dict.fromkeys(history.label(i) for i in range(len(history.members)) if history.label(i) not in chosen))
+
+
+def say_every_lr_diverged(ax, label: str) -> None:
+    """A panel for a setting with nothing selected: its label and the reason, instead of a blank."""
+    ax.text(0.5, 0.5, EVERY_LR_DIVERGED, ha="center", va="center", transform=ax.transAxes, fontsize=9)
+    ax.set_title(label, fontsize=9)
+    ax.set_xticks([])
+
+
+def nothing_selected(history, path: str) -> None:
+    """The figure of a run none of whose members is selected (every learning rate of every setting
+    diverged): one panel saying so, naming the settings, instead of a figure of NaN curves."""
+    fig, ax = plt.subplots(figsize=(4.0, 2.0))
+    say_every_lr_diverged(ax, ", ".join(without_selection(history)))
+    ax.set_yticks([])
+    save(fig, path)
+
+
 def per_class_loss(history, path: str, record: str = "per_class_loss", theory=None) -> None:
     """Loss against step (log x), one panel per selected optimizer setting, a line per frequency
     bucket (mean over its classes that have samples) plus the sample-weighted mean. theory(i) -> [L, C]
-    is dashed."""
+    is dashed. A setting whose every learning rate diverged gets a panel saying so."""
     members = representatives(history)
+    empty = without_selection(history)
     steps = history.step
     shown = steps > 0
-    fig, axes = plt.subplots(1, len(members), figsize=(3.2 * len(members), 3.0), sharey=True, squeeze=False)
+    panels = len(members) + len(empty)
+    fig, axes = plt.subplots(1, panels, figsize=(3.2 * panels, 3.0), sharey=True, squeeze=False)
+    for ax, label in zip(axes[0, len(members):], empty):
+        say_every_lr_diverged(ax, label)
     for ax, i in zip(axes[0], members):
         predicted = theory(i)[shown] if theory is not None else None
         bucket_curves(ax, steps[shown], history.records[record][i][shown], history.class_counts[i], predicted)
@@ -62,7 +90,8 @@ def per_class_loss(history, path: str, record: str = "per_class_loss", theory=No
         ax.set_xscale("log")
         ax.set_xlabel("step")
     axes[0, 0].set_ylabel("training loss")
-    axes[0, -1].legend(fontsize=6, loc="best")
+    if members:
+        axes[0, len(members) - 1].legend(fontsize=6, loc="best")
     save(fig, path)
 
 

@@ -218,8 +218,11 @@ def grokking_imbalanced(history, path: str) -> None:
         reached = np.isfinite(general)
         never, tested = predicted.classes_never_generalised(history, i)
         jitter = 1.0 + 0.04 * (k - len(members) / 2)
-        scatter.scatter(counts[reached] * jitter, (general - fit)[reached], color=color, s=9,
-                        label=f"{history.label(i)} ({never}/{tested} never)")
+        legend = f"{history.label(i)} ({never}/{tested} never)"
+        if reached.any():
+            scatter.scatter(counts[reached] * jitter, (general - fit)[reached], color=color, s=9, label=legend)
+        else:  # no point to draw (an empty scatter cannot be log-scaled): the legend still counts them
+            scatter.plot([], [], ls="", marker="o", ms=3, color=color, label=legend)
     scatter.set_xscale("log")
     scatter.set_yscale("symlog", linthresh=10.0)
     scatter.set_ylim(bottom=-0.5)
