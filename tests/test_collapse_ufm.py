@@ -58,6 +58,7 @@ def test_balanced_gd_reaches_the_simplex_etf():
     assert np.all(final["nc1"] <= 1e-3)  # within-class variability collapses (measured <= 8e-5)
 
 
+@pytest.mark.slow
 def test_imbalanced_cross_entropy_goes_to_seli_not_etf_and_survives_float32_saturation():
     c = _config(1000, data=dict(law="zipf", num_samples=28, exponent=2.0),
                    model=dict(feature_dim=6), optimizer=dict(name="normalized_gd", learning_rate=0.05))
@@ -76,6 +77,7 @@ def test_imbalanced_cross_entropy_goes_to_seli_not_etf_and_survives_float32_satu
     assert np.all(d_w < 0.5 * np.array([seli_distances(h, i)[0][-2] for i in range(2)]))
 
 
+@pytest.mark.slow
 def test_square_loss_with_weight_decay_reaches_the_closed_form():
     lam = 0.04
     c = _config(400, data=dict(law="zipf", num_samples=28, exponent=2.0), loss=dict(name="square"),
@@ -90,6 +92,7 @@ def test_square_loss_with_weight_decay_reaches_the_closed_form():
     np.testing.assert_allclose(objective, sol.objective, rtol=1e-4)  # measured <= 1.2e-7
 
 
+@pytest.mark.slow
 def test_weight_decay_minority_cosine_matches_theory_on_both_sides_of_the_threshold():
     """The small sweep's two_group members at R = 5 and 16 (one on each side of R*; the others are
     in the agreement test below), 1500 steps as in the small config."""

@@ -289,6 +289,7 @@ def test_full_or_unwritable_workdir_is_refused_before_training(tmp_path, monkeyp
     dict(law="uniform", num_classes=5, num_samples=5),  # one sample per class
     dict(law="two_class", num_classes=2, num_samples=12),  # C = 2
 ])
+@pytest.mark.slow
 def test_valid_edge_cases_run(data):
     """Edge cases that must train: one class, one sample per class, C = 2, batch size = dataset size."""
     from dynamics import train

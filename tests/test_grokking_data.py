@@ -129,6 +129,7 @@ def test_sparse_classification_matches_the_theory_instance():
         sparse_classification(50, 100, 2, 10, seed=0)
 
 
+@pytest.mark.slow
 def test_token_models_and_key_frequency_metric():
     data = modular(p=13)
     for config in (dict(name="modular_transformer", init_scale=1.0, model_dim=8, num_heads=2, mlp_dim=16),):

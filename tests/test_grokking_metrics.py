@@ -140,6 +140,7 @@ def test_each_neurons_dominant_frequency_and_the_key_set():
 
 @pytest.mark.parametrize("operation, model_config",
                          [("add", MLP), pytest.param("multiply", TRANSFORMER, marks=pytest.mark.slow)])
+@pytest.mark.slow
 def test_progress_measures_at_initialisation(operation, model_config):
     """An untrained model has no key frequency: the restricted logits are each output's mean over
     the grid, and the excluded loss is the plain training loss on the grid (for addition: all of it).

@@ -71,6 +71,7 @@ def test_cnn_barcoded_classes_lag_under_gd_not_adam():
     assert np.all(removed[:3] < 0.1) and np.all(removed[3:] > 0.6), removed
 
 
+@pytest.mark.slow
 def test_per_class_hessian_trace_grows_with_class_frequency(tiny_config):
     """Kunstner et al. 2024, sec. 4: with heavy-tailed classes the Hessian block of class k's weights
     has trace ≈ π_k (1 - π_k) E‖x‖² once the softmax has learned the class frequencies, so it grows

@@ -60,6 +60,7 @@ def test_a_workdir_in_use_is_refused_naming_the_process_and_left_untouched(tmp_p
     ("def get_config():\n    raise RuntimeError('boom')\n", "boom"),
     ("def get_config():\n    return {'seed': 0}\n", "must return an ml_collections.ConfigDict"),
 ])
+@pytest.mark.slow
 def test_a_config_file_that_fails_is_one_line(tmp_path, body, message):
     """The loader's one-line reasons (config.load); the launcher prints them as they are (checked
     once through a subprocess, for the import error)."""
@@ -99,6 +100,7 @@ def test_corrupt_results_are_one_line_and_an_interrupted_run_says_how_to_resume(
     assert "relaunch the same command to resume" in line and os.path.isdir(tmp_path / "long" / "checkpoints")
 
 
+@pytest.mark.slow
 def test_chunk_steps_past_the_run_are_clamped(tiny_config):
     """A chunk longer than the run scans only the steps the run has, with the same History."""
     long = dict(tiny_config, train=dict(tiny_config["train"], chunk_steps=10_000))

@@ -34,6 +34,7 @@ def test_notebook_is_stored_clean_and_matches_its_source(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: os.path.basename(p))
+@pytest.mark.slow
 def test_notebook_runs_in_its_small_setting(path, tmp_path, monkeypatch):
     monkeypatch.setenv("DYNAMICS_SMALL", "1")
     notebook = nbformat.read(path, as_version=4)

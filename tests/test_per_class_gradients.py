@@ -34,6 +34,7 @@ closed_form = jax.jit(metrics.head_per_class_grad_norms, static_argnums=(0, 4, 5
 
 
 @pytest.mark.parametrize("loss_name, use_bias", [("cross_entropy", True), ("square", False)])
+@pytest.mark.slow
 def test_linear_model_closed_form_equals_per_sample_gradients(loss_name, use_bias):
     worst = 0.0
     for seed in range(2):

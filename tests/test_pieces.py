@@ -59,6 +59,7 @@ def own_config():
     return c.to_dict()
 
 
+@pytest.mark.slow
 def test_own_pieces_run_in_a_sweep_and_are_recorded_by_name(tmp_path):
     members = sweep.axis("optimizer.learning_rate", [0.05, 0.2])
     history = experiment.run(own_config(), members, str(tmp_path / "run"), progress=lambda s: None, **OWN)

@@ -39,6 +39,7 @@ def read_events(run_dir: str) -> tuple:
     return scalars, others
 
 
+@pytest.mark.slow
 def test_event_files_hold_scalars_buckets_and_hparams(tiny_config, tmp_path):
     members = sweep.axis("optimizer.learning_rate", [0.3, 1.0])
     history = train.run(tiny_config, members, lambda line: None, workdir=str(tmp_path))
@@ -57,6 +58,7 @@ def test_event_files_hold_scalars_buckets_and_hparams(tiny_config, tmp_path):
                                rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_summaries_are_written_while_the_run_trains(tiny_config, tmp_path):
     """Stopped during the second chunk (of 16 steps): the steps logged before step 16 are already in the files."""
     lines = []

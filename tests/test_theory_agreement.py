@@ -67,6 +67,7 @@ def test_orthogonal_gd_follows_gradient_flow(num_classes, tmp_path):
 
 
 @pytest.mark.parametrize("num_classes", [8, 64])
+@pytest.mark.slow
 def test_unigram_gd_excess_follows_gradient_flow(num_classes):
     """Kunstner et al. 2024, bias-only model: the excess loss ℓ_k + log π_k under library GD
     (η π_max = 0.0025, 4000 steps: π_max t = 10) against unigram_per_class_loss. The relative
@@ -104,6 +105,7 @@ def test_sign_descent_follows_sign_flow_within_the_step():
             assert full_gap < 0.006, (model, history.members[i])
 
 
+@pytest.mark.slow
 def test_deep_linear_learning_times_match_the_sigmoids(tmp_path):
     """Saxe et al. 2014 (theory/deep_linear.py): from the aligned balanced initialisation, class k
     of a two-layer linear net reaches half its target at t_k = (1/(2π_k)) log((1 − a0²)/a0²).

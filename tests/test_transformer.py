@@ -17,6 +17,7 @@ def transformer_config(**changes):
 
 
 @pytest.mark.parametrize("positions,tie", [("learned", False), ("rotary", True)])
+@pytest.mark.slow
 def test_transformer_is_causal(positions, tie):
     """Changing the token at position t changes no logit at positions < t (and does change position t)."""
     tokens = np.random.default_rng(0).integers(0, 11, (3, 10)).astype(np.int32)
