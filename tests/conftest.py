@@ -22,6 +22,18 @@ def load_config(name, variant=""):
     return config.load_named(name, variant)
 
 
+def pytest_configure(config):
+    """One persistent XLA compilation cache for the whole test run, this process and the launcher
+    subprocesses the tests start (they inherit the environment): the same small programs are
+    compiled once instead of once per launch. A test run's own directory, so nothing is reused
+    across runs."""
+    import tempfile
+
+    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", tempfile.mkdtemp(prefix="dynamics-xla-cache-"))
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _one_blas_thread():
     """Tiny numpy problems run far faster single-threaded on the shared 2-core machine."""
