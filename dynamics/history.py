@@ -81,13 +81,23 @@ class History:
             parts.append(str(value) if key.endswith(".name") else f"{key.split('.')[-1]}={value}")
         return " ".join(parts) or "run"
 
+    def status(self, i: int) -> str:
+        """'diverged' (a non-finite loss or parameter norm froze it), 'exploded' (its final training loss
+        is more than EXPLODED times its initial one: finite, but no fit) or 'ok'."""
+        if self.diverged_step[i] >= 0:
+            return "diverged"
+        loss = self.records.get("loss")
+        if loss is not None and loss.ndim == 2 and loss[i, -1] > EXPLODED * abs(loss[i, 0]):
+            return "exploded"
+        return "ok"
+
     def members_table(self, columns: dict = None) -> pd.DataFrame:
         """One row per member: swept values, status, whether selected and why, final scalar records, and
         the phenomena's own `columns` {name: [M] values} (dynamics.predict.member_columns)."""
         rows = []
         for i, member in enumerate(self.members):
             row = {"member": i, **self.swept_values(i),
-                   "status": "diverged" if self.diverged_step[i] >= 0 else "ok",
+                   "status": self.status(i),
                    "diverged_step": int(self.diverged_step[i]), "selected": bool(self.selected[i]),
                    "selection": self.selection[i] if self.selection else ("selected" if self.selected[i] else "not selected")}
             for name, values in self.records.items():
@@ -161,6 +171,7 @@ class History:
         return cls(config=meta["config"], members=meta["members"], records=arrays, **fixed)
 
 
+EXPLODED = 10.0  # a final training loss above this multiple of the initial one is reported as 'exploded'
 RISE_LIMIT = 0.05  # a rise of the metric above its earlier minimum by this fraction of its initial value: unstable
 TAIL = 0.2  # the score is the worst value over the logged steps in this last fraction of training
 EVERY_LR_DIVERGED = "every learning rate diverged"  # members.csv selection note and figure panel text: none selected

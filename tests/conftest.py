@@ -1,5 +1,4 @@
 """Shared fixtures: a tiny heavy-tail config every test can shrink further."""
-import importlib.util
 import os
 
 import pytest
@@ -10,28 +9,9 @@ from dynamics import config
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def load_config_module(name: str):
-    """The module of configs/NAME.py."""
-    spec = importlib.util.spec_from_file_location(f"configs_{name}", os.path.join(ROOT, "configs", f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def load_config(name, variant=""):
+    """(config dict, members) of configs/NAME.py in a variant: the one loader (dynamics.config)."""
     return config.load_named(name, variant)
-
-
-def pytest_configure(config):
-    """One persistent XLA compilation cache for the whole test run, this process and the launcher
-    subprocesses the tests start (they inherit the environment): the same small programs are
-    compiled once instead of once per launch. A test run's own directory, so nothing is reused
-    across runs."""
-    import tempfile
-
-    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", tempfile.mkdtemp(prefix="dynamics-xla-cache-"))
-    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
-    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
 
 @pytest.fixture(autouse=True, scope="session")

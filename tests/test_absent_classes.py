@@ -2,7 +2,7 @@
 no frequency bucket and no mean, and each split's class_count in metrics.csv counts that split's labels."""
 import numpy as np
 import pytest
-from conftest import load_config_module
+from conftest import load_config
 
 from dynamics import losses, summaries, train
 from dynamics.history import History
@@ -32,7 +32,7 @@ def test_buckets_and_means_leave_out_absent_classes():
 def test_run_records_nan_for_absent_classes_and_per_split_counts(tmp_path):
     """Modular addition mod 5 on 30% of the pairs: classes 3 and 4 have no training pair and class
     0 has no test pair."""
-    c = load_config_module("grokking_modular").get_config().to_dict()
+    c = load_config("grokking_modular")[0]
     c["data"].update(p=5, train_fraction=0.3, zipf_exponent=0.0, seed=0)
     c["model"].update(embed_dim=4, hidden_dim=8)
     c["train"].update(num_steps=2, chunk_steps=3, num_log_points=3, extra_metrics=())

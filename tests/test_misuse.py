@@ -296,3 +296,11 @@ def test_a_run_whose_every_member_diverged_selects_none_and_its_figure_says_so(t
     assert set(table["status"]) == {"diverged"} and not table["selected"].any()
     assert table["selection"].str.contains(history_lib.EVERY_LR_DIVERGED).all()
     assert (workdir / "figures" / "per_class_loss.png").stat().st_size > 0
+
+
+def test_a_finite_blow_up_is_reported_as_exploded_not_ok(tiny_config):
+    """GD at lr 1e6 ends at a finite but absurd loss (issue: 374821 read "ok"): members.csv says 'exploded'."""
+    history = train.run(tiny_config, [{"optimizer.learning_rate": 0.3}, {"optimizer.learning_rate": 1e6}],
+                        progress=lambda s: None)
+    table = history.members_table()
+    assert table.status.tolist() == ["ok", "exploded"], table[["status", "final_loss"]]
