@@ -28,13 +28,19 @@ def needed_bytes(groups: list, num_swept_keys: int, keep: int) -> int:
     return records + table + (keep + 1) * (records + states) + num_members * 1024
 
 
-def check_workdir(workdir: str, needed: int) -> None:
-    """Fails unless the workdir can be created and written and its disk has `needed` bytes free."""
+def check_parent(workdir: str) -> str:
+    """The nearest existing directory at or above workdir; a file in its way is a ConfigError."""
     existing = os.path.abspath(workdir)
     while not os.path.exists(existing):
         existing = os.path.dirname(existing)
     if not os.path.isdir(existing):
         raise ConfigError(f"cannot use workdir {workdir!r}: {existing!r} is a file, not a directory")
+    return existing
+
+
+def check_workdir(workdir: str, needed: int) -> None:
+    """Fails unless the workdir can be created and written and its disk has `needed` bytes free."""
+    existing = check_parent(workdir)
     free = shutil.disk_usage(existing).free
     if free < needed:
         raise ConfigError(f"not enough disk space for workdir {workdir!r}: the run needs about "

@@ -139,16 +139,16 @@ class History:
         """member_columns: the phenomena's own members.csv columns (members_table)."""
         os.makedirs(workdir, exist_ok=True)
         meta = {"config": self.config, "members": self.members}
-        _atomic(os.path.join(workdir, "config.json"), lambda f: f.write(json.dumps(meta, indent=2).encode()))
+        atomic.write_bytes(os.path.join(workdir, "config.json"), lambda f: f.write(json.dumps(meta, indent=2).encode()))
         arrays = {"step": self.step, "class_counts": self.class_counts, "diverged_step": self.diverged_step,
                   "selected": self.selected, **self.records}
         if self.test_class_counts is not None:
             arrays["test_class_counts"] = self.test_class_counts
         if self.selection is not None:
             arrays["selection"] = np.array(self.selection, dtype=str)
-        _atomic(os.path.join(workdir, "history.npz"), lambda f: np.savez(f, **arrays))
-        _atomic(os.path.join(workdir, "members.csv"), lambda f: self.members_table(member_columns).to_csv(f, index=False))
-        _atomic(os.path.join(workdir, "metrics.csv"), lambda f: self.metrics_table().to_csv(f, index=False))
+        atomic.write_bytes(os.path.join(workdir, "history.npz"), lambda f: np.savez(f, **arrays))
+        atomic.write_bytes(os.path.join(workdir, "members.csv"), lambda f: self.members_table(member_columns).to_csv(f, index=False))
+        atomic.write_bytes(os.path.join(workdir, "metrics.csv"), lambda f: self.metrics_table().to_csv(f, index=False))
 
     @classmethod
     def load(cls, workdir: str) -> "History":
@@ -265,7 +265,3 @@ def _lookup(config: dict, dotted: str):
     for part in dotted.split("."):
         node = node[part]
     return node
-
-
-def _atomic(path: str, write) -> None:
-    atomic.write_bytes(path, write)

@@ -6,6 +6,7 @@ import fcntl
 import os
 import shutil
 
+from dynamics import disk
 from dynamics.errors import ConfigError
 
 LOCK_FILE = ".lock"
@@ -16,11 +17,7 @@ def held(workdir: str):
     """Holds the workdir's lock (creating the workdir); a ConfigError raised inside, before anything
     was written, removes the workdir again if this call created it."""
     created = not os.path.exists(workdir)
-    existing = os.path.abspath(workdir)
-    while not os.path.exists(existing):
-        existing = os.path.dirname(existing)
-    if not os.path.isdir(existing):
-        raise ConfigError(f"cannot use workdir {workdir!r}: {existing!r} is a file, not a directory")
+    disk.check_parent(workdir)
     try:
         os.makedirs(workdir, exist_ok=True)
         fd = os.open(os.path.join(workdir, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)

@@ -1,10 +1,12 @@
 """Shared fixtures: a tiny heavy-tail config every test can shrink further."""
 import os
 
+import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
 from dynamics import config
+from dynamics.history import History
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -12,6 +14,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def load_config(name, variant=""):
     """(config dict, members) of configs/NAME.py in a variant: the one loader (dynamics.config)."""
     return config.load_named(name, variant)
+
+
+def assert_identical(a: History, b: History) -> None:
+    """Two Histories hold the same members and bit-identical records (NaNs included)."""
+    assert a.members == b.members and list(a.records) == list(b.records)
+    for name in ("step", "class_counts", "diverged_step"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    for name in a.records:
+        assert a.records[name].tobytes() == b.records[name].tobytes(), name
 
 
 @pytest.fixture(autouse=True, scope="session")

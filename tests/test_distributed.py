@@ -9,8 +9,8 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import pytest
+from conftest import assert_identical
 
 from dynamics import checkpoint
 from dynamics.history import History
@@ -83,14 +83,6 @@ def launch_pair(path, workdir, logs, kill_at_checkpoint: int = None) -> list:
                 p.wait()
         for out in outputs:
             out.close()
-
-
-def assert_identical(a: History, b: History) -> None:
-    assert a.members == b.members and list(a.records) == list(b.records)
-    for name in ("step", "class_counts", "diverged_step"):
-        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
-    for name in a.records:
-        assert a.records[name].tobytes() == b.records[name].tobytes(), name  # bit-identical, NaNs included
 
 
 @pytest.fixture(scope="module")

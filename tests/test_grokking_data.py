@@ -9,7 +9,7 @@ import pytest
 from dynamics import predict
 from dynamics.predict import grokking
 from dynamics.data import build_dataset
-from dynamics.data.grokking import (OPERATIONS, apply_operation, class_residues, modular_arithmetic,
+from dynamics.data.grokking import (OPERATIONS, apply_operation, class_residues,
                                     modular_inverse, operation_table, sparse_classification, xor_clusters)
 from dynamics.errors import ConfigError
 from dynamics.history import History, first_step_reaching

@@ -7,8 +7,8 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import pytest
+from conftest import assert_identical
 
 from dynamics import checkpoint, experiment, train
 from dynamics.config import load
@@ -70,14 +70,6 @@ def kill_after_checkpoint(path, workdir, step: int, env: dict) -> None:
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert checkpoint.exists(str(workdir)) and not (workdir / "history.npz").exists()
-
-
-def assert_identical(a: History, b: History) -> None:
-    assert a.members == b.members and list(a.records) == list(b.records)
-    for name in ("step", "class_counts", "diverged_step"):
-        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
-    for name in a.records:
-        assert a.records[name].tobytes() == b.records[name].tobytes(), name  # bit-identical, NaNs included
 
 
 @pytest.mark.slow

@@ -1,5 +1,4 @@
 """The trainer: determinism, vmapped sweeps, diverged members, selection, and the two claim tests."""
-import dataclasses
 import json
 import os
 import subprocess
