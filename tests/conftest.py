@@ -1,6 +1,8 @@
 """Shared fixtures: a tiny heavy-tail config every test can shrink further."""
 import os
 
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # `pytest -n 2` on one GPU: two workers share it
+
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
