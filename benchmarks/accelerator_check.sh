@@ -63,7 +63,7 @@ for precision in float32 bfloat16; do
   part "throughput_$precision" 40 python benchmarks/train_throughput.py $THROUGHPUT --peak_size=$PEAK_SIZE --precision=$precision
   if [[ $RC == 0 ]]; then
     row "trainer throughput, $precision (heavy_tail_linear GD member)" \
-      "$(result throughput_$precision steps_per_s) steps/s = $(result throughput_$precision gflops) GFLOP/s; ${PEAK_SIZE}² matmul peak $(result throughput_$precision peak_gflops) GFLOP/s; ratio $(result throughput_$precision ratio)"
+      "$(result throughput_$precision steps_per_s) steps/s = $(result throughput_$precision gflops) GFLOP/s; ${PEAK_SIZE}² matmul peak $(result throughput_$precision peak_gflops) GFLOP/s; ratio $(result throughput_$precision ratio); $(result throughput_$precision ratio_bare) of the bare matmul pair"
   else
     row "trainer throughput, $precision" "$(failed throughput_$precision)"
   fi

@@ -7,7 +7,6 @@ M members; the per-member slope tells how many members fit in a given memory.
 import argparse
 
 import jax
-import jax.numpy as jnp
 
 from dynamics import config as config_lib
 from dynamics import sweep, train
@@ -24,10 +23,7 @@ def config(per_class_grad_norm: bool, variant: str = "") -> dict:
 def chunk_bytes(c: dict, members: int) -> int:
     _, groups = train.plan(c, sweep.product(sweep.axis("optimizer.name", ["adam"]),
                                             sweep.axis("optimizer.learning_rate", [1e-3 * (i + 1) for i in range(members)])))
-    program = train.compile_group(groups[0])
-    compiled = program.chunk.lower(program.numbers, program.data, program.states, program.records, jnp.int32(0)).compile()
-    stats = compiled.memory_analysis()
-    return stats.argument_size_in_bytes + stats.output_size_in_bytes + stats.temp_size_in_bytes - stats.alias_size_in_bytes
+    return train.program_bytes(groups[0], members)
 
 
 def main():

@@ -1,20 +1,20 @@
-"""Memory: a lower bound on what a group's program holds on one device, checked against the device
-before anything is compiled or written, so that a size the machine cannot hold is refused in one line
-instead of dying in XLA (RESOURCE_EXHAUSTED) after the workdir was started.
+"""Memory: what a group's program holds on one device, known before anything is allocated or written,
+so that a sweep too large for one program runs as several, and a size the machine cannot hold is
+refused in one line instead of dying in XLA (RESOURCE_EXHAUSTED) after the workdir was started.
 
-The bound counts what every model's step and records must hold at once (float32): the data, each
-member's state three times (parameters and optimizer state, their update, the gradients), its
-records, and the [samples, classes] logits of the full-batch evaluation twice (logits and their
-log-softmax). Activations of deeper models come on top, so a refusal is certain, a pass is not.
+A dataset too large to build is refused from its config (check_data). Every group's chunk program is
+then compiled from shapes and XLA's memory analysis read (dynamics.train.program_bytes); `fit` splits
+a group that does not fit into programs of as many members as fit.
 """
 import os
+from typing import Callable
 
 import jax
-import numpy as np
 
 from dynamics.errors import ConfigError
 
 GIB = 2**30
+USABLE = 0.9  # of a device's memory given to one program: headroom for the runtime's own buffers
 
 
 def available_bytes() -> int:
@@ -35,30 +35,35 @@ def check_data(data: dict, available: int) -> None:
                           f"data.input_dim={dim} float32), the device has {available / GIB:.1f} GiB")
 
 
-def group_bytes(group, num_devices: int) -> int:
-    """The lower bound (module docstring) for one device running `group` (a train.Group)."""
-    def size(tree, leading=1):
-        return sum(leading * int(np.prod(np.shape(a))) * np.dtype(a.dtype).itemsize for a in jax.tree.leaves(tree))
+def fit(groups: list, program_bytes: Callable, progress: Callable = print) -> list:
+    """The groups, each run as one program if it fits one device's memory (USABLE of it), else split into
+    programs of as many members as fit; a member that alone does not fit is refused with the numbers.
 
-    members = len(group.indices)
-    per_device = -(-members // num_devices)
-    data, stacked = group.data, members if group.data_stacked else 1
-    labels = (np.size(data.y) + (0 if data.y_test is None else np.size(data.y_test))) // stacked
-    member = (3 * size(group.state_shapes) + size(group.record_shapes, len(group.setup.log_steps))
-              + 2 * 4 * labels * data.num_classes)
-    if group.data_stacked:
-        return per_device * (member + size(data) // stacked)
-    return size(data) + per_device * member
-
-
-def check_groups(groups: list) -> None:
-    """Refuses groups whose lower bound exceeds one device's memory, with the numbers."""
-    available, devices = available_bytes(), jax.device_count()
+    program_bytes(group, members) -> bytes per device of the group's program for that many members
+    (dynamics.train.program_bytes: XLA's memory analysis, compiled from shapes). The largest fitting
+    size is found by bisection over the members per device (the need is not quite linear: XLA lays out
+    small programs differently), a few more compilations for a group that does not fit only.
+    """
+    available, devices = USABLE * available_bytes(), jax.device_count()
+    fitted = []
     for g, group in enumerate(groups):
-        needed = group_bytes(group, devices)
-        if needed > available:
-            raise ConfigError(
-                f"group {g + 1}/{len(groups)} needs at least {needed / GIB:.1f} GiB on one device "
-                f"({-(-len(group.indices) // devices)} member(s) per device, each with [samples x "
-                f"{group.data.num_classes} classes] logits), the device has {available / GIB:.1f} GiB; "
-                "use fewer samples or classes, or more devices")
+        members = len(group.indices)
+        need = program_bytes(group, members)
+        if need <= available:
+            fitted.append(group)
+            continue
+        one = program_bytes(group, devices)  # one member per device
+        if one > available:
+            raise ConfigError(f"one member of group {g + 1}/{len(groups)} needs {one / GIB:.2f} GiB on a device "
+                              f"(XLA's memory analysis of its program), the device has {available / GIB:.2f} GiB "
+                              f"usable; use fewer samples, classes or parameters, or a device with more memory")
+        low, high = 1, -(-members // devices)  # members per device: low fits, high does not
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (middle, high) if program_bytes(group, middle * devices) <= available else (low, middle)
+        size = low * devices
+        parts = [group.part(slice(i, i + size), size) for i in range(0, members, size)]
+        progress(f"group {g + 1}: {members} members need {need / GIB:.2f} GiB per device, {available / GIB:.2f} GiB "
+                 f"usable: run as {len(parts)} programs of {size} members")
+        fitted.extend(parts)
+    return fitted

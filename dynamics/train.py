@@ -213,6 +213,22 @@ class Group:
     data_stacked: bool
     record_shapes: dict    # {record name: jax.ShapeDtypeStruct} of one member at one step
     state_shapes: Any = None  # TrainState of jax.ShapeDtypeStruct: one member's state
+    program: Callable = None  # chunk_program(setup, data_stacked): built once, so that its compilation for the
+    #                           memory analysis (dynamics.memory.fit) is the one the run reuses
+    program_members: int = 0  # members each program holds: a smaller part is padded to it (memory.fit's parts)
+
+    def part(self, members: slice, program_members: int) -> "Group":
+        """The group restricted to some of its members, run by the same program as its other parts."""
+        data = jax.tree.map(lambda a: a[members], self.data) if self.data_stacked else self.data
+        return dataclasses.replace(self, indices=self.indices[members], data=data, program_members=program_members,
+                                   numbers={k: v[members] for k, v in self.numbers.items()})
+
+
+def chunk_program(setup: Setup, data_stacked: bool) -> Callable:
+    """(numbers, data, states, records, start) -> (states, records): a chunk of steps of every member,
+    vmapped, jitted (compiled at its first call or lowering), states and records donated."""
+    return jax.jit(jax.vmap(lambda n, d, s, r, start: run_chunk(setup, n, d, s, r, start),
+                            in_axes=(0, 0 if data_stacked else None, 0, 0, None)), donate_argnums=(2, 3))
 
 
 def plan(config: dict, members: list, pieces: Pieces = None) -> tuple:
@@ -253,12 +269,11 @@ def plan(config: dict, members: list, pieces: Pieces = None) -> tuple:
         except (TypeError, ValueError) as e:
             raise ConfigError(f"model {cfg['model']['name']!r} cannot take this data: {str(e).splitlines()[0]}")
         shapes = jax.eval_shape(lambda s: record(setup, first_numbers, group_data[0], s), state)
-        planned.append(Group(indices, setup, numbers, data, stacked, shapes, state))
+        planned.append(Group(indices, setup, numbers, data, stacked, shapes, state, chunk_program(setup, stacked)))
     if any(not np.array_equal(g.setup.log_steps, planned[0].setup.log_steps) for g in planned):
         raise ConfigError("all members of a sweep must log at the same steps (train.num_steps, train.num_log_points)")
     if any(jax.tree.map(np.shape, g.record_shapes) != jax.tree.map(np.shape, planned[0].record_shapes) for g in planned):
         raise ConfigError("all members of a sweep must record the same metrics with the same number of classes")
-    memory.check_groups(planned)
     scalars = sorted(k for k, v in planned[0].record_shapes.items() if v.ndim == 0)
     for cfg in configs:
         if cfg["select"]["rule"] == "best_lr":
@@ -283,19 +298,17 @@ def compile_group(group: Group, resume: tuple = None) -> GroupProgram:
     them from resume = (state leaves, records): a checkpoint's host arrays [M, ...]."""
     mesh = sweep.member_mesh()
     num = len(group.indices)
-    padded = sweep.padded_size(num, mesh)
+    padded = sweep.padded_size(max(num, group.program_members), mesh)
     pad = lambda a: np.concatenate([a, np.repeat(a[-1:], padded - num, axis=0)])
     numbers = sweep.shard_members({k: pad(v) for k, v in group.numbers.items()}, mesh)
     data_axes = 0 if group.data_stacked else None
     data = sweep.shard_members(jax.tree.map(pad, group.data), mesh) if group.data_stacked \
         else sweep.replicate(group.data, mesh)
-    setup = group.setup
+    setup, chunk = group.setup, group.program
     # Member-sharded outputs: left to XLA, constant leaves (e.g. diverged_step) come out replicated,
     # and the chunk function would compile a second time when its own outputs come back sharded.
     init = jax.jit(jax.vmap(lambda n, d: init_state(setup, n, d), in_axes=(0, data_axes)),
                    out_shardings=jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("members")))
-    chunk = jax.jit(jax.vmap(lambda n, d, s, r, start: run_chunk(setup, n, d, s, r, start),
-                             in_axes=(0, data_axes, 0, 0, None)), donate_argnums=(2, 3))
     num_logs = len(setup.log_steps)
     if resume is not None:
         leaves, records = resume
@@ -304,6 +317,28 @@ def compile_group(group: Group, resume: tuple = None) -> GroupProgram:
     records = sweep.shard_members({k: np.full((padded, num_logs) + v.shape, np.nan, np.float32)
                                    for k, v in group.record_shapes.items()}, mesh)
     return GroupProgram(chunk, numbers, data, init(numbers, data), records, num)
+
+
+def program_bytes(group: Group, num_members: int) -> int:
+    """Bytes one device holds while it runs the group's chunk program for num_members members (padded
+    to the devices as compile_group pads them): XLA's memory analysis of the compiled program, its
+    arguments, outputs and temporaries less the donated buffers it reuses. Compiles from shapes only,
+    nothing is allocated; for the group's own size the run then reuses this compilation."""
+    mesh = sweep.member_mesh()
+    padded = sweep.padded_size(num_members, mesh)
+    spec = lambda *axes: jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec(*axes))
+    shaped = lambda a, lead=(padded,), sharding=spec("members"): jax.ShapeDtypeStruct(lead + np.shape(a), a.dtype,
+                                                                                       sharding=sharding)
+    numbers = {k: shaped(v[0]) for k, v in group.numbers.items()}
+    data = jax.tree.map(lambda a: shaped(a[0]), group.data) if group.data_stacked \
+        else jax.tree.map(lambda a: shaped(a, (), spec()), group.data)
+    states = jax.tree.map(shaped, group.state_shapes)
+    records = {k: shaped(v, (padded, len(group.setup.log_steps))) for k, v in group.record_shapes.items()}
+    with jax.default_matmul_precision(group.setup.config["train"]["matmul_precision"]):
+        compiled = group.program.lower(numbers, data, states, records, jax.ShapeDtypeStruct((), jnp.int32)).compile()
+    stats = compiled.memory_analysis()
+    return int(stats.argument_size_in_bytes + stats.output_size_in_bytes + stats.temp_size_in_bytes
+               - stats.alias_size_in_bytes)
 
 
 def run_group(group: Group, progress: Callable = print, label: str = "", resume: tuple = None,
@@ -344,6 +379,7 @@ def run(config: dict, members: list = ({},), progress: Callable = print, workdir
     """
     members = list(members)
     configs, groups = plan(config, members, pieces)
+    groups = memory.fit(groups, program_bytes, progress)
     checkpoints = summaries = None
     if workdir is not None:
         keep = max(c["train"]["checkpoint_keep"] for c in configs)
