@@ -47,7 +47,7 @@ def get_config(variant=""):
     c.train.num_log_points = 80  # log-spaced records (fit and generalisation steps are read off them)
     c.train.extra_metrics = ("key_frequencies", "progress_measures")  # embedding spectrum; Nanda et al.'s measures
     c.figures = ("grokking_modular",)  # the modular figure, as for the MLP
-    if config.variant(variant, ("small", "paper")) == "paper":  # Nanda et al. 2023, Sec. 3 (and their training notebook)
+    if config.variant(variant, ("small", "paper")) == "paper":  # Nanda et al. 2023, Sec. 3 and app. (the README row's values)
         c.data.p = 113  # P = 113
         c.data.train_fraction = 0.3  # 30% of the 113² pairs for training
         c.model.model_dim = 128  # d_model = 128 (4 heads of 32)
