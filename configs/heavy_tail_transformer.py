@@ -27,6 +27,9 @@ Paper:   python -m dynamics.main --config=configs/heavy_tail_transformer.py:pape
          evaluates all training windows at once (the [512, 1024, 10001] logits and their log-softmax
          alone take 39 GiB per member); learned positions (theirs sinusoidal); no dropout (theirs 0.1).
          local_text reads and tokenizes the whole file (WikiText-103: ~0.5 GB) before taking its windows.
+         Memory: the planner's lower bound is 41-42 GiB per member; XLA's analysis of the compiled chunk
+         (CPU backend, a stand-in text of the same shapes) gives 100 GiB per member (99 GiB temporaries):
+         one member per device of ~140 GiB; the two optimizers are two programs, run one after the other.
 """
 from dynamics import config, sweep
 
