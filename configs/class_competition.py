@@ -19,6 +19,9 @@ Small:   python -m dynamics.main --config=configs/class_competition.py:small --w
          (100 steps, GD, PCNGD and SGD at B = 8: notebook, figures --small)
 Runtime: measured 2 min 55 s wall (71 s CPU) on the shared, busy 2-core CPU (2 full-batch members +
 5 SGD batch sizes, each its own compiled program; 200 steps).
+No paper variant: the predictions checked here (first-step loss changes, SGD gradient cosines) hold at any
+size; the paper's own experiments train deep networks on image data (MNIST, CIFAR-10/100 subsets in the
+authors' PCNGD-Algorithms code), which this library does not ship.
 """
 from dynamics import config, sweep
 

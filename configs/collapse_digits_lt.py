@@ -26,6 +26,9 @@ Small:   python -m dynamics.main --config=configs/collapse_digits_lt.py:small --
          52 s wall, 65 s CPU at load ~2, mostly compiling 12 groups)
 Runtime: 7 minutes measured on the shared 2-core CPU at load ~6.5 (12 compiled groups, 16 members,
          3000 full-batch steps on 210-1390 images); roughly 2-3 minutes on an idle one (estimate).
+No paper variant: a CPU analogue, not a paper's experiment (Papyan et al. train VGG/ResNet/DenseNet on
+MNIST, CIFAR-10 and others for 350 epochs; Fang et al.'s minority collapse uses two-group imbalance on
+FashionMNIST/CIFAR-10): both the model and the data differ, not only the size.
 """
 from dynamics import config, sweep
 

@@ -51,6 +51,9 @@ Runtime: 29 s wall, 34 s CPU measured with dynamics.main on the 2-core CPU at lo
          compiled groups, 19 members, 3000 full-batch steps; ~12 s CPU of it solves the two-group
          optimum for agreement.csv, a few more the theory curve of the minority figure); about 2
          minutes at load ~8. Small: 20 s wall, 20 s CPU (load ~2).
+No paper variant: the claims are properties of the UFM's optimum and of its GD path at any C <= d + 1,
+checked against theory/collapse.py; the papers' size-bearing experiments train deep networks on image
+datasets, not this model.
 """
 from dynamics import config, sweep
 

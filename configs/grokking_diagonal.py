@@ -24,6 +24,10 @@ Small:   python -m dynamics.main --config=configs/grokking_diagonal.py:small --w
 Runtime: ~24 s on the shared 2-core CPU (9.7 s of CPU; 6 vmapped members x 90k GD steps in 8 s,
          the rest is start-up and the theory at the end of the run).
          small: 5.3 s of CPU (dynamics.main).
+No paper variant: the authors' script (github.com/vfleaking/grokking-dichotomy, train_diag_cls.py) fixes
+d = 10^5, a 3-sparse truth, 10^4 test points, GD at 0.01 with weight decay 10^-3 for 10^6 full-batch steps,
+but takes n and alpha from the command line (the figure's values are not in the code) and initialises
+u = v = alpha / sqrt(2d), so the paper's size cannot be restored from it.
 """
 from dynamics import config, sweep
 

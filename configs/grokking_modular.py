@@ -23,6 +23,11 @@ Small:   python -m dynamics.main --config=configs/grokking_modular.py:small --wo
 Runtime: 31 s on the shared 2-core CPU (dynamics.figures, both modular configs: 54 s of CPU),
          1200 full-batch steps.
          small: 9.6 s of CPU (dynamics.main).
+Paper:   python -m dynamics.main --config=configs/grokking_modular.py:paper --workdir=DIR
+         (meant for an accelerator; not run here): Power et al.'s optimisation (their app. A.1: AdamW at
+         1e-3, β2 0.98, λ = 1, 10 warmup steps, minibatches of min(512, half the training set) = 512,
+         10^5 steps) on p = 97 with the default's 40% of the pairs. Still this MLP: Power et al.'s 2-layer
+         transformer is not in the library (the paper's own model and size: grokking_modular_transformer.py:paper).
 """
 from dynamics import config
 
@@ -38,7 +43,15 @@ def get_config(variant=""):
     c.train.num_log_points = 80  # log-spaced records (fit and generalisation steps are read off them)
     c.train.extra_metrics = ("key_frequencies", "progress_measures")  # embedding spectrum; Nanda et al.'s measures
     c.figures = ("grokking_modular",)  # accuracy, weight norm, key frequencies, spectrum, progress measures
-    if config.variant(variant, ("small",)) == "small":  # tests/test_grokking_claims.py's instance
+    if config.variant(variant, ("small", "paper")) == "paper":  # Power et al. 2022, app. A.1 (optimisation)
+        c.optimizer.learning_rate = 1e-3  # lr 10^-3
+        c.optimizer.schedule = "warmup"  # linear learning-rate warmup, then constant
+        c.optimizer.warmup_steps = 10  # over the first 10 updates
+        c.train.batch_size = 512  # min(512, |train| / 2) with |train| = 0.4 x 97² = 3764
+        c.train.num_steps = 100000  # 10^5 optimization steps
+        c.train.chunk_steps = 5000  # steps per compiled scan
+        c.train.num_log_points = 120  # log-spaced records over 10^5 steps
+    if variant == "small":  # tests/test_grokking_claims.py's instance
         c.data.p = 31  # Z_31: 961 pairs
         c.data.train_fraction = 0.5  # 480 training pairs (at 0.4 of Z_31 it groks later)
         c.model.embed_dim = 64  # smaller MLP

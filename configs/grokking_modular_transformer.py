@@ -24,8 +24,12 @@ Run:     python -m dynamics.main --config=configs/grokking_modular_transformer.p
 Small:   python -m dynamics.main --config=configs/grokking_modular_transformer.py:small --workdir=/tmp/grokking_modular_transformer_small   (tests, notebooks, figures --small)
 Runtime: 32 s on the shared 2-core CPU (dynamics.figures), 1500 full-batch steps.
          small: 15.9 s of CPU (dynamics.main).
+Paper:   python -m dynamics.main --config=configs/grokking_modular_transformer.py:paper --workdir=DIR
+         (meant for an accelerator; not run here): Nanda et al.'s own setting: p = 113, 30% of the pairs,
+         d_model 128, d_mlp 512, AdamW at 1e-3 (β2 0.98, λ = 1), 40000 full-batch steps, seeds 0-4
+         (initialisation and split together; their runs fix data seed 598 and model seed 999).
 """
-from dynamics import config
+from dynamics import config, sweep
 
 
 def get_config(variant=""):
@@ -43,8 +47,25 @@ def get_config(variant=""):
     c.train.num_log_points = 80  # log-spaced records (fit and generalisation steps are read off them)
     c.train.extra_metrics = ("key_frequencies", "progress_measures")  # embedding spectrum; Nanda et al.'s measures
     c.figures = ("grokking_modular",)  # the modular figure, as for the MLP
-    if config.variant(variant, ("small",)) == "small":  # the figure's layout in seconds (it fits, does not grok)
+    if config.variant(variant, ("small", "paper")) == "paper":  # Nanda et al. 2023, Sec. 3 and app. (the README row's values)
+        c.data.p = 113  # P = 113
+        c.data.train_fraction = 0.3  # 30% of the 113² pairs for training
+        c.model.model_dim = 128  # d_model = 128 (4 heads of 32)
+        c.model.mlp_dim = 512  # d_mlp = 512
+        c.optimizer.learning_rate = 1e-3  # lr = 1e-3
+        c.train.num_steps = 40000  # 40k full-batch epochs
+        c.train.chunk_steps = 2000  # steps per compiled scan
+        c.train.num_log_points = 120  # log-spaced records over 40k steps
+    if variant == "small":  # the figure's layout in seconds (it fits, does not grok)
         c.train.num_steps = 300  # past the fit (step ~56)
         c.train.chunk_steps = 300  # one compiled chunk
         c.train.num_log_points = 30  # fewer records
     return c
+
+
+def get_sweep(variant=""):
+    """One member; paper: Nanda et al.'s five seeds (here seed = data.seed = 0..4: initialisation and split;
+    all in one vmapped program)."""
+    if variant == "paper":
+        return sweep.zip(sweep.axis("seed", range(5)), sweep.axis("data.seed", range(5)))
+    return [{}]

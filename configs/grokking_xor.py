@@ -36,6 +36,8 @@ Run:     python -m dynamics.main --config=configs/grokking_xor.py --workdir=/tmp
 Small:   python -m dynamics.main --config=configs/grokking_xor.py:small --workdir=/tmp/grokking_xor_small   (tests, notebooks, figures --small)
 Runtime: 52 s on the shared 2-core CPU (load ~4.8; 31 s of CPU), 600 GD steps.
          small: 5.6 s of CPU (dynamics.main).
+No paper variant: the authors published no code and their experiment's n, d, ||mu||, width, step size
+and initialisation were not available to this project, so there is no paper size to restore.
 """
 from dynamics import config
 

@@ -12,6 +12,8 @@ Run:     python -m dynamics.main --config=configs/heavy_tail_linear_centered.py 
 Small:   python -m dynamics.main --config=configs/heavy_tail_linear_centered.py:small --workdir=/tmp/heavy_tail_linear_centered_small
 Runtime: about 3 min of CPU time on a 2-core CPU (heavy_tail_linear's sweep plus GD at lr 0.3 and 1; measured
          154 s without GD 3e-3 and Adam 3e-4, 5.7 min wall-clock while the machine was shared).
+Paper:   python -m dynamics.main --config=configs/heavy_tail_linear_centered.py:paper --workdir=DIR
+         (heavy_tail_linear's paper size, m = 11, centred; meant for an accelerator, not run here)
 """
 from dynamics import config, sweep
 

@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from dynamics import config, figures, sweep
+from dynamics import config, figures, sweep, train
+from dynamics.pieces import library
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -60,6 +61,23 @@ def test_every_config_loads_in_its_default_and_small_variant(name):
     (default, members), (small, small_members) = config.load_named(name), config.load_named(name, "small")
     assert small["train"]["num_steps"] <= min(default["train"]["num_steps"], SMALL_MAX_STEPS)
     assert 0 < len(small_members) <= len(members)
+
+
+# The configs with a paper variant (configs/NAME.py:paper, the paper's own size for an accelerator; the README's
+# reproduction table says what it restores). The others run no paper's experiment at a size (README).
+PAPER_VARIANTS = ("grokking_modular", "grokking_modular_transformer", "heavy_tail_cnn", "heavy_tail_hessian",
+                  "heavy_tail_linear", "heavy_tail_linear_centered", "heavy_tail_reweighting", "heavy_tail_transformer")
+
+
+@pytest.mark.parametrize("name", PAPER_VARIANTS)
+def test_every_paper_variant_loads_and_each_member_resolves(name):
+    """configs/NAME.py:paper loads, and every member's resolved config holds every key of its sections'
+    defaults and passes the trainer's checks (nothing is built or trained: paper sizes are for accelerators)."""
+    paper, members = config.load_named(name, "paper")
+    for member in sweep.member_configs(paper, members):
+        full = config.defaults(data=member["data"]["name"], model=member["model"]["name"]).to_dict()
+        assert set(sweep.flatten(member)) == set(sweep.flatten(full))
+        train.validate(member, library())
 
 
 def test_thin_keeps_the_middle_learning_rate_and_the_first_seed():
