@@ -20,14 +20,15 @@ STMOZOO, notebook/gradientstarvation.jl) write them.
 
 Our own derivation (not in the paper in this form). With the loss averaged over the N samples,
     L(θ) = (1/N) Σ_i [log(1 + exp(−m_i)) + (λ_SD/2) m_i²] + (λ_L2/2) ‖θ‖²,   m = Yŷ = U z,
-and U [N, F] with orthonormal columns, gradient flow θ̇ = −∇L reads, in the responses,
+and U [N, F] with orthonormal columns (any linear model's data: U = the left singular vectors of YΦ), gradient flow θ̇ = −∇L reads, in the responses,
     ż = (1/N) S² [Uᵀ σ(−U z) − λ_SD z] − λ_L2 z                                    (1)
 (σ the logistic function; exact for a linear model whose θ₀ lies in the row space of Φ, e.g. θ₀ = 0
 or a square invertible Φ). Its fixed point z* is the root of the right side; with λ_L2 > 0 the
 strength s_k enters every response through Uᵀσ(−Uz) (the coupling). With λ_L2 = 0 and the grouped U
-of `toy_features` (U = B R: B the orthonormal class indicators, R the 2 x 2 coupling), each class's
-margin μ_g = (R z)_g / √n_g solves σ(−μ) = λ_SD μ by itself, so z* = Rᵀ(√n ⊙ μ*) does not depend on
-S at all: ∂z*/∂s_k = 0, the decoupling. `sensitivity` computes ∂z*/∂s_k from (1) by the implicit
+of `toy_features` (U = B P: B the orthonormal class indicators, P a 2 x 2 rotation), each class's
+margin μ_g = (P z)_g / √n_g solves σ(−μ) = λ_SD μ by itself, so z* = Pᵀ(√n ⊙ μ*) does not depend on
+S at all: ∂z*/∂s_k = 0, the decoupling, and every class reaches the same margin μ*.
+GD on θ at step h moves z by exactly h ż (Euler's step of eq. (1)): `response_steps`. `sensitivity` computes ∂z*/∂s_k from (1) by the implicit
 function theorem (U held fixed, as in the paper).
 """
 import numpy as np
@@ -41,17 +42,27 @@ def coupling_matrix(delta: float) -> np.ndarray:
 
 
 def toy_features(per_sample_strengths, delta: float, class_counts) -> tuple:
-    """(U [N, 2] with orthonormal columns, strengths s [2]) of the paper's two-feature toy with n_g
-    copies of sample g: YΦ = U diag(s) Vᵀ for any rotation V, samples sorted by class.
+    """(U [N, 2] with orthonormal columns, strengths s [2]): the SVD YΦ = U diag(s) Wᵀ of the paper's
+    two-feature toy with its sample g repeated n_g times (class g; samples sorted by class), i.e.
+    signed inputs y_i x_i = (R diag(a) Vᵀ)_{g_i} with R = coupling_matrix(δ), a the per-sample strengths.
 
-    U = B R (B[i, g] = 1/√n_g for sample i of class g, R = coupling_matrix(δ)) and s_j = a_j √n_j:
-    each class's samples carry their feature at the per-sample strength a_j (δ = 0), so class
-    frequency multiplies a feature's strength. One sample per class gives the paper's toy (s = a).
+    One sample per class is the paper's toy: U = R, s = a. Equal counts n give U = B R, s = √n a
+    (B[i, g] = 1/√n_g for sample i of class g). Unequal counts: the SVD of D R diag(a), D = diag(√n),
+    gives U = B P, s its singular values: class frequency sets the strengths (own construction); P's
+    columns are ordered and signed as R's, so feature j stays the one built as feature j.
     """
     counts = np.asarray(class_counts, dtype=np.int64)
+    strengths = np.asarray(per_sample_strengths, np.float64)
+    coupling = coupling_matrix(delta)
     groups = np.repeat(np.arange(len(counts)), counts)
     indicators = np.eye(len(counts))[groups] / np.sqrt(counts)[groups][:, None]
-    return indicators @ coupling_matrix(delta), np.asarray(per_sample_strengths, np.float64) * np.sqrt(counts)
+    if counts.min() == counts.max():  # D R diag(a) = √n R diag(a) is already an SVD (even for a_1 = a_2)
+        return indicators @ coupling, np.sqrt(counts[0]) * strengths
+    rotation, singular, _ = np.linalg.svd(np.sqrt(counts)[:, None] * coupling * strengths[None, :])
+    if abs(rotation[:, 0] @ coupling[:, 0]) < abs(rotation[:, 0] @ coupling[:, 1]):
+        rotation, singular = rotation[:, ::-1], singular[::-1]
+    rotation = rotation * np.where(np.diag(coupling.T @ rotation) < 0, -1.0, 1.0)
+    return indicators @ rotation, singular
 
 
 def response_velocity(z_F, strengths_F, loadings_NxF, l2: float, sd: float) -> np.ndarray:
