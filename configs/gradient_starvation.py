@@ -10,7 +10,7 @@ s_1 = 2 … 6; under SD 1.708 for every s_1; agreement.csv: see the README (flow
 
 Run:     python -m dynamics.main --config=configs/gradient_starvation.py --workdir=/tmp/gradient_starvation
 Small:   python -m dynamics.main --config=configs/gradient_starvation.py:small --workdir=/tmp/gradient_starvation_small
-         (s_1 = 2, 4, 6; 1250 steps at 4x the step size; tests, notebook, figures --small)
+         (s_1 = 2, 4, 6; 2500 steps at 4x the step size; tests, notebook, figures --small)
 Runtime: see the README (one compiled program for all 10 members).
 """
 from dynamics import config, sweep
@@ -27,9 +27,9 @@ def get_config(variant=""):
     c.train.extra_metrics = ("feature_responses",)  # z = Uᵀ(y ŷ) and each class's margin
     c.figures = ("gradient_starvation",)  # response trajectories and end points, flow dashed
     if config.variant(variant, ("small",)) == "small":
-        c.optimizer.learning_rate = 0.2  # 4x the step (still stable at s_1 = 6): the same time t = 2ηk in a quarter of the steps
-        c.train.num_steps = 1250  # optimizer steps
-        c.train.chunk_steps = 1251  # one compiled scan
+        c.optimizer.learning_rate = 0.2  # 4x the step (GD still stable at s_1 = 6)
+        c.train.num_steps = 2500  # t = 2ηk = 1000, twice the paper's: random inits (tests) settle too
+        c.train.chunk_steps = 2501  # one compiled scan
         c.train.num_log_points = 24  # log-spaced
     return c
 

@@ -19,11 +19,12 @@ from theory import gradient_starvation
 
 # Tolerances stated in agreement.csv, the margins tests/test_gradient_starvation.py asserts:
 # GD against eq. (1) stepped at h = 2η, max over logged steps and features of |z_sim − z_pred| / max|z_pred|
-# (measured 1.8e-7 – 1.6e-5 over the config and its small variant: the simulation's float32 rounding);
-STEPS_TOLERANCE = 1e-4
-# the end point against the fixed point z*, max_j |z_j(end) − z_j*| / max|z*| (measured 2e-6 – 8.3e-4
-# over the same runs: the L2 members at large s_1 are still approaching z* at t = 500).
-FIXED_POINT_TOLERANCE = 2e-3
+# (measured up to 1.6e-5 over both configs, their small variants and the tests' random inits, seeds
+# 0-2: the simulation's float32 rounding, growing with the number of steps);
+STEPS_TOLERANCE = 5e-5
+# the end point against the fixed point z*, max_j |z_j(end) − z_j*| / max|z*| (measured up to 5.9e-4
+# over the same runs, at the paper's t = 500 where the L2 member at s_1 = 6 is still approaching z*).
+FIXED_POINT_TOLERANCE = 1e-3
 
 
 def why_no_prediction(config: dict) -> Optional[str]:
