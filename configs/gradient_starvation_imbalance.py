@@ -5,12 +5,14 @@ strength (a singular value of YΦ) falls; under the L2 penalty the minority clas
 it, while spectral decoupling gives both classes the same margin μ* (σ(−μ*) = λ_SD μ*) at every ratio.
 theory/gradient_starvation.py's eq. (1) is drawn over the simulated responses.
 
-Measured: see the README (minority margin at the end under L2 and SD against the ratio).
+Measured (10000 steps, θ₀ = 0): class 1's margin at the end under L2 5.176, 4.701, 4.100, 3.687 for
+ratios 1, 3, 9, 19 (class 0's 6.03-6.24); under SD both classes at 4.665 for every ratio. agreement.csv:
+GD within 5e-6 of eq. (1) stepped, the end within 6e-6 of the fixed point.
 
 Run:     python -m dynamics.main --config=configs/gradient_starvation_imbalance.py --workdir=/tmp/gs_imbalance
 Small:   python -m dynamics.main --config=configs/gradient_starvation_imbalance.py:small --workdir=/tmp/gs_imbalance_small
          (ratios 1 and 9; the small variant's step and steps: tests, notebook, figures --small)
-Runtime: see the README (one compiled program for all 8 members).
+Runtime: 6.4 s CPU (27 s wall on the shared, busy 2-core CPU): one compiled program for all 8 members.
 """
 from dynamics import config, sweep
 
