@@ -10,7 +10,7 @@ ratios 1, 3, 9, 19 (class 0's 6.03-6.24); under SD both classes at 4.665 for eve
 GD within 5e-6 of eq. (1) stepped, the end within 6e-6 of the fixed point.
 
 Run:     python -m dynamics.main --config=configs/gradient_starvation_imbalance.py --workdir=/tmp/gs_imbalance
-Small:   python -m dynamics.main --config=configs/gradient_starvation_imbalance.py:small --workdir=/tmp/gs_imbalance_small
+Small:   python -m dynamics.main --config=configs/gradient_starvation_imbalance.py:small --workdir=/tmp/gs_small
          (ratios 1 and 9; the small variant's step and steps: tests, notebook, figures --small)
 Runtime: 6.4 s CPU (27 s wall on the shared, busy 2-core CPU): one compiled program for all 8 members.
 """

@@ -64,7 +64,7 @@ def training_loss(loss_config: dict, logits, labels, class_counts):
     sample under spectral decoupling.
 
     Reweighting as in Kunstner et al. 2024 (app.), logit adjustment as in Menon et al. 2021 (eq. 10),
-    spectral decoupling as in Pezeshki et al. 2021 (Sec. 4: λ/2 ‖ŷ‖² in place of λ/2 ‖θ‖²).
+    spectral decoupling as in Pezeshki et al. 2021 (λ/2 ‖ŷ‖² in place of λ/2 ‖θ‖²).
     """
     probs = class_counts / jnp.sum(class_counts)
     adjusted = logits + loss_config["logit_adjustment"] * jnp.log(jnp.maximum(probs, 1e-30))

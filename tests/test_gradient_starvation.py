@@ -22,7 +22,7 @@ SEEDS = (0, 1, 2)
 
 
 def test_spectral_decoupling_adds_half_lambda_squared_logits():
-    """loss = CE + λ/2 mean_i ‖z_i‖² (Pezeshki et al. 2021, Sec. 4), here by hand."""
+    """loss = CE + λ/2 mean_i ‖z_i‖² (Pezeshki et al. 2021's spectral decoupling), here by hand."""
     config = dict(name="cross_entropy", reweight_exponent=0.0, logit_adjustment=0.0, spectral_decoupling=0.3)
     logits, labels = jnp.array([[1.0, -2.0], [0.5, 0.0]]), jnp.array([0, 1])
     cross_entropy = (np.log1p(np.exp(-3.0)) + np.log1p(np.exp(0.5))) / 2

@@ -2,7 +2,8 @@
 Proclivity in Neural Networks", NeurIPS): the responses to two features under cross-entropy, with an
 L2 penalty on the parameters or with spectral decoupling.
 
-What the paper states (Sec. 3-4; its toy example is the authors' Figure_6/toy_fig_6.py):
+What the paper states (its linear-regime analysis and its spectral decoupling; the toy is the
+authors' Figure_6/toy_fig_6.py, which draws their Figure 6):
 - binary labels y = ±1, the network linearised at its initialisation, ŷ = Φθ (Φ: the neural tangent
   random features), trained on the ridge-regularised cross-entropy
       L(θ) = 1·log(1 + exp(−Yŷ)) + λ/2 ‖θ‖²,            Y = diag(y);
@@ -11,16 +12,18 @@ What the paper states (Sec. 3-4; its toy example is the authors' Figure_6/toy_fi
 - the toy: two samples, two features, coupling U = [[√(1−δ²), −δ], [δ, √(1−δ²)]] with δ = 0.5,
   strengths (s_1, 2) for s_1 = 2 … 6, V a random rotation, θ₀ = 0, GD at step 0.05 for 5000 steps;
 - gradient starvation: with coupled features (δ ≠ 0) a stronger feature 1 lowers the response to
-  feature 2 at the optimum (∂z₂*/∂s₁ < 0, their "gradient starvation regime");
+  feature 2 where training ends (the toy's figure: z₂ falls as s₁ grows);
 - spectral decoupling (SD) replaces λ/2 ‖θ‖² by λ/2 ‖ŷ‖², which decouples the responses: each z_j*
   no longer depends on the other features' strengths.
-The equation numbers are not given here: the text reachable for this work was the abstract and the
-authors' code; the formulas above are the paper's, as its code and a secondary source (MichielStock/
-STMOZOO, notebook/gradientstarvation.jl) write them.
+The paper's equation numbers are not given here: the text reachable for this work was the abstract
+and the authors' code; the formulas above are the paper's as its code and a secondary source
+(MichielStock/STMOZOO, notebook/gradientstarvation.jl) write them. The paper derives its results
+through the Legendre (dual) form of the loss; everything below is our own derivation instead.
 
 Our own derivation (not in the paper in this form). With the loss averaged over the N samples,
     L(θ) = (1/N) Σ_i [log(1 + exp(−m_i)) + (λ_SD/2) m_i²] + (λ_L2/2) ‖θ‖²,   m = Yŷ = U z,
-and U [N, F] with orthonormal columns (any linear model's data: U = the left singular vectors of YΦ), gradient flow θ̇ = −∇L reads, in the responses,
+and U [N, F] with orthonormal columns (for any linear model's data: the left singular vectors of YΦ),
+gradient flow θ̇ = −∇L reads, in the responses,
     ż = (1/N) S² [Uᵀ σ(−U z) − λ_SD z] − λ_L2 z                                    (1)
 (σ the logistic function; exact for a linear model whose θ₀ lies in the row space of Φ, e.g. θ₀ = 0
 or a square invertible Φ). Its fixed point z* is the root of the right side; with λ_L2 > 0 the
@@ -28,8 +31,8 @@ strength s_k enters every response through Uᵀσ(−Uz) (the coupling). With λ
 of `toy_features` (U = B P: B the orthonormal class indicators, P a 2 x 2 rotation), each class's
 margin μ_g = (P z)_g / √n_g solves σ(−μ) = λ_SD μ by itself, so z* = Pᵀ(√n ⊙ μ*) does not depend on
 S at all: ∂z*/∂s_k = 0, the decoupling, and every class reaches the same margin μ*.
-GD on θ at step h moves z by exactly h ż (Euler's step of eq. (1)): `response_steps`. `sensitivity` computes ∂z*/∂s_k from (1) by the implicit
-function theorem (U held fixed, as in the paper).
+GD on θ at step h moves z by exactly h ż (Euler's step of eq. (1)): `response_steps`. `sensitivity`
+computes ∂z*/∂s_k from (1) by the implicit function theorem, U held fixed.
 """
 import numpy as np
 from scipy import integrate, optimize, special

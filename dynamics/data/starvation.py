@@ -26,7 +26,7 @@ def two_features(strength_1: float = 4.0, strength_2: float = 2.0, coupling: flo
     check_range("data.strength_2", strength_2, 0.0, low_open=True)
     check_range("data.coupling", coupling, 0.0, 1.0)
     if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 2:
-        raise ConfigError(f"data.num_samples must be an integer >= 2 (one sample per class at least), got {num_samples!r}")
+        raise ConfigError(f"data.num_samples must be an integer >= 2 (a sample per class), got {num_samples!r}")
     counts = laws.class_counts("two_class", 2, num_samples, 0.0, ratio)
     loadings, _ = gradient_starvation.toy_features((strength_1, strength_2), coupling, counts)
     rotation, _ = np.linalg.qr(np.random.default_rng(seed).normal(size=(2, 2)))
