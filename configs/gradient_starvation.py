@@ -2,8 +2,8 @@
 toy of the authors' Figure_6/toy_fig_6.py. Two samples, two features of strengths (s_1, 2) coupled by
 δ = 0.5; cross-entropy with an L2 penalty on θ starves feature 2 (its response z_2 falls as s_1
 grows), spectral decoupling (an L2 penalty on the logits instead) makes the responses' end point
-independent of s_1. theory/gradient_starvation.py's linearised flow (eq. 1 there) is drawn over the
-simulated responses, its fixed point beside the end point.
+independent of s_1. theory/gradient_starvation.py's linearised dynamics (its eq. (1), stepped as GD)
+is drawn over the simulated responses, its fixed point beside the end point.
 
 Measured (5000 steps, θ₀ = 0): z_2 at the end under L2 1.640, 1.583, 1.466, 1.327, 1.180 for
 s_1 = 2 … 6; under SD 1.707-1.708 for every s_1 (both classes' margins 4.665). agreement.csv: GD
@@ -26,7 +26,7 @@ def get_config(variant=""):
     c.train.chunk_steps = 5001  # one compiled scan
     c.train.num_log_points = 40  # log-spaced
     c.train.extra_metrics = ("feature_responses",)  # z = Uᵀ(y ŷ) and each class's margin
-    c.figures = ("gradient_starvation",)  # response trajectories and end points, flow dashed
+    c.figures = ("gradient_starvation",)  # response trajectories and end points, prediction dotted
     if config.variant(variant, ("small",)) == "small":
         c.optimizer.learning_rate = 0.2  # 4x the step (GD still stable at s_1 = 6)
         c.train.num_steps = 2500  # t = 2ηk = 1000, twice the paper's: random inits (tests) settle too

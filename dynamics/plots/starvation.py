@@ -8,7 +8,6 @@ import numpy as np  # noqa: E402
 
 from dynamics.plots import save  # noqa: E402
 from dynamics.predict import starvation  # noqa: E402
-from theory import gradient_starvation  # noqa: E402
 
 
 def swept_data_key(history) -> str:
@@ -47,12 +46,7 @@ def gradient_starvation_figure(history, path: str) -> None:
             if target is not None:
                 axes[0].plot(*target, marker="x", color="black", ms=6)
         margins = history.records["class_margin"][i, -1]
-        if target is not None:
-            loadings, _ = starvation.features(history, i)
-            labels = np.repeat(np.arange(2), np.asarray(history.class_counts[i], np.int64))
-            predicted_margins = gradient_starvation.class_margins(target, loadings, labels, 2)
-        else:
-            predicted_margins = np.full(2, np.nan)
+        predicted_margins = np.full(2, np.nan) if target is None else starvation.predicted_class_margins(history, i)
         ends.setdefault(label, []).append((value(i), z[-1, 1], np.nan if target is None else target[1],
                                            *margins, *predicted_margins))
     for n, (label, rows) in enumerate(ends.items()):

@@ -1,15 +1,15 @@
 """Gradient starvation (Pezeshki et al. 2021), predicted from the History alone: the responses to the
 two features of the 'two_features' data (record 'feature_response', metric 'feature_responses')
-along the linearised gradient flow, eq. (1) of theory/gradient_starvation.py, and its fixed point.
+under the linearised dynamics, eq. (1) of theory/gradient_starvation.py stepped as GD, and its fixed
+point (with each class's margin there).
 
 Our model in the paper's terms (own derivation): a 2-class linear softmax model without bias,
 logits z = W x. Its binary logit ŷ = z_0 − z_1 = θ·x with θ = w_0 − w_1, and GD on W at step η with
 decoupled weight decay wd and the logit penalty sd/2 ‖z‖² is GD on θ at step 2η of the mean
 cross-entropy plus (λ_L2/2) ‖θ‖² and (λ_SD/2) ŷ², with λ_L2 = wd/2 and λ_SD = sd/2 (the penalty on
 w_0 + w_1 does not touch ŷ). So GD's responses follow eq. (1) stepped at h = 2η (its flow's time
-is t = 2η × step). Nothing is fitted: the strengths
-and U come from the data's config and class counts, z(0) is the recorded response at step 0 (the
-initialisation's).
+is t = 2η × step). Nothing is fitted: the strengths and U come from the data's config and class
+counts, z(0) is the recorded response at step 0 (the initialisation's).
 """
 from typing import Optional
 
@@ -74,6 +74,16 @@ def fixed_point(history, i: int) -> Optional[np.ndarray]:
         return None
     loadings, strengths = features(history, i)
     return gradient_starvation.steady_state(strengths, loadings, l2, sd)
+
+
+def predicted_class_margins(history, i: int) -> Optional[np.ndarray]:
+    """Each class's mean margin y ŷ at member i's fixed point [2], or None without one."""
+    target = fixed_point(history, i)
+    if target is None:
+        return None
+    loadings, _ = features(history, i)
+    labels = np.repeat(np.arange(2), np.asarray(history.class_counts[i], np.int64))
+    return gradient_starvation.class_margins(target, loadings, labels, 2)
 
 
 def agreement_rows(history) -> list:
