@@ -38,6 +38,7 @@ def _sections() -> ml_collections.ConfigDict:
     c.loss.name = "cross_entropy"  # cross_entropy | square
     c.loss.reweight_exponent = 0.0  # class weights ∝ π_k^-p (0: plain loss)
     c.loss.logit_adjustment = 0.0  # τ in logits + τ log π (0: none)
+    c.loss.spectral_decoupling = 0.0  # λ of the logit penalty λ/2 ‖z‖² per sample (Pezeshki et al. 2021; 0: none)
 
     c.optimizer = ml_collections.ConfigDict()
     c.optimizer.name = "gd"  # a name from dynamics.optimizers.DIRECTIONS

@@ -52,19 +52,28 @@ def class_weights(class_counts, reweight_exponent):
 
 
 def validate_loss(loss_config: dict) -> None:
-    check_keys("loss", loss_config, ("name", "reweight_exponent", "logit_adjustment"))
+    check_keys("loss", loss_config, ("name", "reweight_exponent", "logit_adjustment", "spectral_decoupling"))
     check_choice("loss (loss.name)", loss_config["name"], LOSSES)
     check_range("loss.reweight_exponent", loss_config["reweight_exponent"], 0.0, 2.0)
     check_range("loss.logit_adjustment", loss_config["logit_adjustment"])
+    check_range("loss.spectral_decoupling", loss_config["spectral_decoupling"], 0.0)
 
 
 def training_loss(loss_config: dict, logits, labels, class_counts):
-    """The objective: mean over samples of w_y * loss(logits + tau log π, y).
+    """The objective: mean over samples of w_y * loss(logits + tau log π, y), plus λ/2 ‖logits‖² per
+    sample under spectral decoupling.
 
-    Reweighting as in Kunstner et al. 2024 (app.), logit adjustment as in Menon et al. 2021 (eq. 10).
+    Reweighting as in Kunstner et al. 2024 (app.), logit adjustment as in Menon et al. 2021 (eq. 10),
+    spectral decoupling as in Pezeshki et al. 2021 (λ/2 ‖ŷ‖² in place of λ/2 ‖θ‖²).
     """
     probs = class_counts / jnp.sum(class_counts)
     adjusted = logits + loss_config["logit_adjustment"] * jnp.log(jnp.maximum(probs, 1e-30))
     per_sample = LOSSES[loss_config["name"]](adjusted, labels)
     weights = class_weights(class_counts, loss_config["reweight_exponent"])[labels]
-    return jnp.mean(weights * per_sample)
+    return jnp.mean(weights * per_sample) + spectral_decoupling(logits, loss_config["spectral_decoupling"])
+
+
+def spectral_decoupling(logits, strength):
+    """Pezeshki et al. 2021's penalty on the network's outputs, λ/2 ‖logits‖², averaged over samples.
+    With two classes and z_0 + z_1 = 0 it is (λ/4) ŷ² on the binary logit ŷ = z_0 − z_1."""
+    return 0.5 * strength * jnp.mean(jnp.sum(jnp.square(logits), axis=-1))

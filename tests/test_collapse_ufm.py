@@ -142,7 +142,7 @@ def test_per_class_features_with_multiplicity_step_like_per_sample_features():
     counts = per_class.class_counts
     rng = np.random.default_rng(0)
     h_class, w = rng.normal(size=(4, 5)), rng.normal(size=(4, 5))
-    loss_cfg = dict(name="cross_entropy", reweight_exponent=0.0, logit_adjustment=0.0)
+    loss_cfg = dict(name="cross_entropy", reweight_exponent=0.0, logit_adjustment=0.0, spectral_decoupling=0.0)
 
     def grads(data, features):
         model = build_model(dict(name="ufm", init_scale=1.0, feature_dim=5), data.x[:1], 4)

@@ -27,7 +27,7 @@ def test_per_class_mean_and_weights():
 
 
 def test_reweighted_objective_is_the_weighted_mean():
-    cfg = dict(name="cross_entropy", reweight_exponent=1.0, logit_adjustment=0.0)
+    cfg = dict(name="cross_entropy", reweight_exponent=1.0, logit_adjustment=0.0, spectral_decoupling=0.0)
     logits = jnp.zeros((4, 2))
     labels = jnp.array([0, 0, 0, 1])
     counts = jnp.array([3.0, 1.0])

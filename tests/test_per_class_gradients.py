@@ -68,7 +68,7 @@ def test_evaluate_uses_the_closed_form_for_the_linear_model():
     model = MODELS["linear"](x[:1], C)
     params = model.init(jax.random.PRNGKey(0))
     data = type("Data", (), dict(x=x, y=y, x_test=None, class_counts=jnp.bincount(y, length=C)))
-    config = {"loss": {"name": "cross_entropy", "reweight_exponent": 0.0, "logit_adjustment": 0.0},
+    config = {"loss": {"name": "cross_entropy", "reweight_exponent": 0.0, "logit_adjustment": 0.0, "spectral_decoupling": 0.0},
               "train": {"per_class_grad_norm": True, "extra_metrics": ()}}
     record = jax.jit(lambda p: metrics.evaluate(model, config, p, data)["per_class_grad_norm"])(params)
     assert np.isnan(record[C - 1])

@@ -6,6 +6,7 @@ import numpy as np
 from dynamics.data.dataset import Dataset
 from dynamics.data.digits import digits_barcoded, digits_long_tail
 from dynamics.data.grokking import modular_arithmetic, sparse_classification, xor_clusters
+from dynamics.data.starvation import two_features
 from dynamics.data.synthetic import synthetic
 from dynamics.data.ufm import ufm
 from dynamics.data.text import cached_text, local_text, wordfreq_markov
@@ -22,6 +23,7 @@ DATASETS = {
     "local_text": local_text,
     "cached_text": cached_text,
     "ufm": ufm,
+    "two_features": two_features,
 }
 
 
