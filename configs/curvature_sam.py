@@ -40,17 +40,16 @@ def get_config(variant=""):
     c.train.lanczos_probes = 2  # random start vectors per class
     c.figures = ("curvature_sam",)  # dynamics.plots.FIGURES
     if config.variant(variant, ("small",)) == "small":
-        c.model.hidden = (16, 16)  # a smaller MLP
-        c.train.num_steps = 300  # the spectra have settled by then
-        c.optimizer.warmup_steps = 10  # a short warm-up
-        c.train.chunk_steps = 300  # one compiled scan
-        c.train.num_log_points = 6  # log-spaced records
-        c.train.lanczos_iterations = 10  # enough for the extreme eigenvalues of a 1.4k-parameter model
+        c.train.num_log_points = 4  # steps 0, 1, 36 and the last
+        c.train.lanczos_iterations = 10  # the extreme Ritz values are within 1% by then (measured)
         c.train.lanczos_probes = 1  # one start vector per class
     return c
 
 
 def get_sweep(variant=""):
-    """SAM's ρ (ρ = 0: SGD with momentum) x 3 seeds, all vmapped in one program; small: ρ in {0, 0.05}."""
-    rhos = [0.0, 0.05] if variant == "small" else [0.0, 0.05, 0.2, 0.5]
-    return sweep.product(sweep.axis("optimizer.rho", rhos), sweep.axis("seed", [0, 1, 2]))
+    """Re-weighted or plain loss x SAM's ρ (ρ = 0: SGD with momentum) x 3 seeds, all vmapped in one program;
+    small: the re-weighted loss and ρ in {0, 0.05, 0.5} only."""
+    if variant == "small":
+        return sweep.product(sweep.axis("optimizer.rho", [0.0, 0.05, 0.5]), sweep.axis("seed", [0, 1, 2]))
+    return sweep.product(sweep.axis("loss.reweight_exponent", [1.0, 0.0]), sweep.axis("optimizer.rho", [0.0, 0.05, 0.2, 0.5]),
+                         sweep.axis("seed", [0, 1, 2]))

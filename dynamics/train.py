@@ -179,7 +179,8 @@ def validate(config: dict, pieces: Pieces) -> None:
         raise ConfigError(f"seed must be an integer in [0, 2^31), got {seed!r}")
     train = config["train"]
     check_keys("train", train, TRAIN_KEYS)
-    for key in ("num_steps", "chunk_steps", "num_log_points", "checkpoint_keep"):
+    for key in ("num_steps", "chunk_steps", "num_log_points", "checkpoint_keep", "lanczos_iterations", "lanczos_probes",
+                "density_bins"):
         value = train[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"train.{key} must be a positive integer, got {value!r}")
