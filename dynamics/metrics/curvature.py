@@ -7,6 +7,8 @@ eigenvalue λ_max, the most negative one λ_min (a saddle when λ_min < 0 is lar
 the spectral density by stochastic Lanczos quadrature (SLQ; Ghorbani et al. 2019, sec. 2; Golub &
 Meurant 2009). Here: Lanczos with full reorthogonalisation on H v = jvp(∇L_k)(θ; v), one Lanczos run
 per (class, random probe), vmapped; all inside jit (lax.fori_loop), vmappable over sweep members.
+(The authors' hessian_analysis.py: PyHessian's SLQ, 100 Lanczos steps, one Rademacher probe, logging
+λ_max/λ_min; here Gaussian probes and a configurable number of steps and probes.)
 """
 import jax
 import jax.numpy as jnp
@@ -63,9 +65,10 @@ def class_hessian_lanczos(model, loss_name: str, params, x, y, num_classes: int,
                           num_probes: int, key):
     """Ritz values and SLQ weights [C, probes, m] of ∇²_θ L_k for every class k (all parameters),
     L_k the mean plain loss over class k's samples; m = min(num_iterations, number of parameters).
+    Needs one label per sample (y of shape [N]).
 
-    Each Hessian-vector product is the jvp of the gradient (forward-over-reverse), on the full
-    training split with the other classes' samples weighted 0.
+    Each Hessian-vector product is the jvp of the gradient (forward-over-reverse, linearised once per
+    class), on the full training split with the other classes' samples weighted 0.
     """
     flat, unravel = ravel_pytree(params)
     counts = jax.ops.segment_sum(jnp.ones(y.shape[0], flat.dtype), y, num_classes)
@@ -104,8 +107,11 @@ def class_hessian_spectrum(model, params, data, config) -> dict:
     class_hessian_density [C, G] on class_hessian_density_grid [C, G]: the SLQ spectral density
       (G = train.density_bins). NaN for a class with no training sample.
     The probes are fixed per member (drawn from its seed), the same at every logged step.
-    Cost per logged step: classes x probes x iterations Hessian-vector products, each about 4 passes
-    over the full training split (CPU seconds measured for configs/curvature_sam.py: see its docstring).
+    Cost per logged step: classes x probes x iterations Hessian-vector products, each a tangent pass
+    forward and back over the full training split (the other classes' samples weighted 0). Measured for
+    configs/curvature_sam.py (MLP 32-32, 3466 parameters, 210 images, 10 classes x 2 probes x 20
+    iterations): 0.10 CPU-s per member per logged step (0.25 ms per product), against 0.002 s for all
+    the other records together; 4 s of compilation once (2-core CPU, under load).
     """
     train = config["train"]  # positive integers (train.validate)
     num_iterations, num_probes, num_bins = train["lanczos_iterations"], train["lanczos_probes"], train["density_bins"]
