@@ -14,7 +14,8 @@ from dynamics.models import mlp
 from dynamics.optimizers import build_optimizer, sam_gradient
 
 
-def test_lanczos_extremes_match_the_exact_hessian_of_each_class():
+@pytest.mark.slow
+def test_lanczos_extremes_match_the_exact_hessian_of_each_class():  # ~3.5 s CPU, mostly compiling the metric
     """λ_min and λ_max of ∇²L_k over all 64 parameters of a ReLU MLP (Gaussian inputs, classes of 25, 10, 4,
     1 and 0 samples) from 20 Lanczos steps match jax.hessian's eigenvalues to 1e-4 relative (measured:
     <= 5e-7, float32), the one-sample class's low-rank Hessian included (its Krylov space runs out: the
