@@ -50,6 +50,7 @@ def _sections() -> ml_collections.ConfigDict:
     c.optimizer.weight_decay = 0.0  # λ (coupled for adam, decoupled otherwise)
     c.optimizer.schedule = "constant"  # constant | warmup | cosine
     c.optimizer.warmup_steps = 0  # linear warmup length (warmup, cosine)
+    c.optimizer.rho = 0.05  # sam's radius ρ: the gradient is taken at θ + ρ g/||g|| (Foret et al. 2021's default)
 
     c.train = ml_collections.ConfigDict()
     c.train.num_steps = 500  # optimizer steps
@@ -59,6 +60,9 @@ def _sections() -> ml_collections.ConfigDict:
     c.train.log_spacing = "log"  # log | linear
     c.train.per_class_grad_norm = False  # record ||∇ℓ_k|| of every class (about one backward pass per sample per logged step)
     c.train.extra_metrics = ()  # names from dynamics.metrics.EXTRA_METRICS
+    c.train.lanczos_iterations = 20  # Lanczos steps per class and probe (class_hessian_spectrum): Ritz values reach the extreme eigenvalues first
+    c.train.lanczos_probes = 2  # random start vectors per class (class_hessian_spectrum: stochastic Lanczos quadrature)
+    c.train.density_bins = 64  # grid points of each class's Hessian spectral density (class_hessian_spectrum)
     c.train.checkpoint_keep = 2  # checkpoints kept in DIR/checkpoints (one saved per chunk; resume by relaunching)
     c.train.matmul_precision = "float32"  # float32 | high | bfloat16: jax.default_matmul_precision (TPU: 3 / 1 bf16 passes; GPU: TF32 for both; CPU: float32)
 

@@ -112,6 +112,7 @@ DIRECTIONS = {
     "scaled_sign": lambda opt: optax.chain(scaled_sign(), _heavy_ball(opt)),
     "normalized_gd": lambda opt: optax.chain(normalize(), _heavy_ball(opt)),
     "per_class_normalized_gd": lambda opt: per_class_normalize(),
+    "sam": _heavy_ball,  # applied to the gradient at the perturbed point (sam_gradient, in train.train_step)
 }
 
 
@@ -120,9 +121,22 @@ def needs_per_class_gradients(name: str) -> bool:
     return name == "per_class_normalized_gd"
 
 
+def needs_perturbed_gradient(name: str) -> bool:
+    """Whether the optimizer takes the gradient at a perturbed point (sam_gradient) instead of at θ."""
+    return name == "sam"
+
+
+def sam_gradient(grad_fn, params, grads, rho):
+    """Sharpness-aware minimisation's gradient (Foret et al. 2021, eq. 2 and alg. 1): ∇L(θ + ε) with
+    ε = ρ g/||g||, g = grads = ∇L(θ) (ε = 0 when g = 0); grad_fn(params) -> ∇L at params, on the same batch."""
+    norm = optax.tree.norm(grads)
+    scale = jnp.where(norm > 0, rho / jnp.where(norm > 0, norm, 1.0), 0.0)
+    return grad_fn(jax.tree.map(lambda p, g: p + scale * g, params, grads))
+
+
 def validate_optimizer(opt: dict, directions: dict = DIRECTIONS) -> None:
     check_keys("optimizer", opt, ("name", "learning_rate", "momentum", "b1", "b2", "eps", "weight_decay", "schedule",
-                                  "warmup_steps"))
+                                  "warmup_steps", "rho"))
     check_choice("optimizer (optimizer.name)", opt["name"], directions)
     check_choice("schedule (optimizer.schedule)", opt["schedule"], SCHEDULES)
     check_range("optimizer.learning_rate", opt["learning_rate"], 0.0, low_open=True)
@@ -131,6 +145,7 @@ def validate_optimizer(opt: dict, directions: dict = DIRECTIONS) -> None:
     check_range("optimizer.b2", opt["b2"], 0.0, 0.99999999)
     check_range("optimizer.eps", opt["eps"], 0.0, low_open=True)
     check_range("optimizer.weight_decay", opt["weight_decay"], 0.0)
+    check_range("optimizer.rho", opt["rho"], 0.0)
     if isinstance(opt["warmup_steps"], bool) or not isinstance(opt["warmup_steps"], int) or opt["warmup_steps"] < 0:
         raise ConfigError(f"optimizer.warmup_steps must be an integer >= 0, got {opt['warmup_steps']!r}")
 
@@ -143,7 +158,8 @@ def build_optimizer(opt: dict, num_steps: int, directions: dict = DIRECTIONS) ->
     (scaled_sign) or g/||g||_2 (normalized_gd): m ← βm + d(g), θ ← θ − η m (Kunstner et al. 2024's Sign,
     ScaledSign and NormSGD; β = 0: no momentum); signum: m ← βm + (1−β)g, θ ← θ − η sign(m) (Bernstein
     et al. 2018); per_class_normalized_gd: θ ← θ − η Σ_k g_k/||g_k|| (ignores β);
-    adam(w): Kingma & Ba 2015, alg. 1; adagrad: s ← s + g², θ ← θ − η g/(√s + eps).
+    adam(w): Kingma & Ba 2015, alg. 1; adagrad: s ← s + g², θ ← θ − η g/(√s + eps);
+    sam: heavy_ball on g = ∇L(θ + ρ g₀/||g₀||), g₀ = ∇L(θ) (Foret et al. 2021; sam_gradient, which train.train_step applies).
     Weight decay λ adds ηλθ to the step (adam: λθ is added to g instead).
     """
     name = opt["name"]

@@ -21,11 +21,13 @@ from dynamics.data import Dataset, build_dataset
 from dynamics.errors import ConfigError, check_choice, check_keys, check_range
 from dynamics.history import History
 from dynamics.models import Model, build_model
-from dynamics.optimizers import build_optimizer, needs_per_class_gradients, validate_optimizer
+from dynamics.optimizers import (build_optimizer, needs_per_class_gradients, needs_perturbed_gradient, sam_gradient,
+                                 validate_optimizer)
 
 SECTIONS = ("seed", "data", "model", "loss", "optimizer", "train", "select", "figures")
 TRAIN_KEYS = ("num_steps", "batch_size", "chunk_steps", "num_log_points", "log_spacing",
-              "per_class_grad_norm", "extra_metrics", "checkpoint_keep", "matmul_precision")
+              "per_class_grad_norm", "extra_metrics", "checkpoint_keep", "matmul_precision",
+              "lanczos_iterations", "lanczos_probes", "density_bins")
 MATMUL_PRECISIONS = ("float32", "high", "bfloat16")  # jax.default_matmul_precision's HIGHEST, HIGH, DEFAULT
 
 
@@ -115,6 +117,8 @@ def train_step(setup: Setup, numbers: dict, data: Dataset, state: TrainState, st
         return losses.training_loss(loss_cfg, model.apply(params, x), y, data.class_counts)
 
     loss, grads = jax.value_and_grad(objective)(state.params)
+    if needs_perturbed_gradient(cfg["optimizer"]["name"]):
+        grads = sam_gradient(jax.grad(objective), state.params, grads, cfg["optimizer"]["rho"])
     if needs_per_class_gradients(cfg["optimizer"]["name"]):
         def sample_loss(params, xi, yi):
             return losses.training_loss(loss_cfg, model.apply(params, xi[None]), yi[None], data.class_counts)
@@ -175,7 +179,8 @@ def validate(config: dict, pieces: Pieces) -> None:
         raise ConfigError(f"seed must be an integer in [0, 2^31), got {seed!r}")
     train = config["train"]
     check_keys("train", train, TRAIN_KEYS)
-    for key in ("num_steps", "chunk_steps", "num_log_points", "checkpoint_keep"):
+    for key in ("num_steps", "chunk_steps", "num_log_points", "checkpoint_keep", "lanczos_iterations", "lanczos_probes",
+                "density_bins"):
         value = train[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"train.{key} must be a positive integer, got {value!r}")
