@@ -51,6 +51,13 @@ def class_weights(class_counts, reweight_exponent):
     return raw / jnp.sum(probs * raw)
 
 
+def modifications(loss_config: dict, allowed: tuple = ()) -> list:
+    """The loss options that make the objective other than the plain mean loss (class weights, logit
+    adjustment, penalties), less those in `allowed`: predictions made for the plain loss check it is []."""
+    plain = {"reweight_exponent": 0.0, "logit_adjustment": 0.0, "spectral_decoupling": 0.0}
+    return [k for k, v in plain.items() if k not in allowed and loss_config[k] != v]
+
+
 def validate_loss(loss_config: dict) -> None:
     check_keys("loss", loss_config, ("name", "reweight_exponent", "logit_adjustment", "spectral_decoupling"))
     check_choice("loss (loss.name)", loss_config["name"], LOSSES)

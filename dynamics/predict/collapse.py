@@ -15,6 +15,8 @@ from typing import Optional
 
 import numpy as np
 
+from dynamics import losses
+
 from theory import collapse as theory
 
 # Tolerances stated in agreement.csv, the margins tests/test_collapse_ufm.py asserts:
@@ -47,7 +49,7 @@ def why_no_prediction(config: dict) -> Optional[str]:
         return "needs the extra metric neural_collapse"
     if config["train"]["batch_size"] != 0 or opt["name"] not in OPTIMIZERS or opt["schedule"] != "constant":
         return "UFM geometry: full-batch gd or normalized_gd at a constant step size"
-    if loss["reweight_exponent"] != 0 or loss["logit_adjustment"] != 0:
+    if losses.modifications(loss):
         return "UFM geometry: the plain loss"
     return None
 

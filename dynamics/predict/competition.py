@@ -8,6 +8,7 @@ from typing import Optional
 
 import numpy as np
 
+from dynamics import losses
 from dynamics.predict.flows import class_probs
 from theory import class_competition
 
@@ -33,7 +34,7 @@ def why_no_first_step(history, i: int) -> Optional[str]:
         return "first-order prediction: full-batch gd or per_class_normalized_gd"
     if opt["schedule"] != "constant" or opt["weight_decay"] != 0:
         return "first-order prediction: constant schedule, no weight decay"
-    if loss["reweight_exponent"] != 0 or loss["logit_adjustment"] != 0:
+    if losses.modifications(loss):
         return "first-order prediction: the plain loss (the Gram matrix is of its gradients)"
     return None
 

@@ -23,6 +23,8 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
+from dynamics import losses
+
 from theory import deep_linear, softmax_flow
 
 # ε of `agreement`: losses (or excesses) whose predicted size is below ε nats are compared in
@@ -69,7 +71,7 @@ def why_no_prediction(config: dict) -> Optional[str]:
         return "minibatch training (the theories are for full-batch flows)"
     if opt["schedule"] != "constant" or opt["weight_decay"] != 0 or opt["momentum"] != 0:
         return "needs a constant schedule, no weight decay and momentum 0"
-    if loss["reweight_exponent"] != 0 or loss["logit_adjustment"] != 0:
+    if losses.modifications(loss):
         return "needs the plain loss (no reweighting or logit adjustment)"
     barcodes = data.get("name") == "synthetic" and data.get("inputs") == "barcodes" and data.get("input_mean") == 0
     if model["name"] == "unigram":

@@ -15,6 +15,8 @@ from typing import Optional
 
 import numpy as np
 
+from dynamics import losses
+
 from theory import gradient_starvation
 
 # Tolerances stated in agreement.csv, the margins tests/test_gradient_starvation.py asserts:
@@ -34,7 +36,7 @@ def why_no_prediction(config: dict) -> Optional[str]:
         return "needs data two_features and the extra metric feature_responses"
     if model["name"] not in ("linear", "linear_no_bias") or model.get("use_bias", False):
         return "the linear regime: model linear_no_bias (or linear with use_bias=False)"
-    if loss["name"] != "cross_entropy" or loss["reweight_exponent"] != 0 or loss["logit_adjustment"] != 0:
+    if loss["name"] != "cross_entropy" or losses.modifications(loss, allowed=("spectral_decoupling",)):
         return "needs the plain cross-entropy (spectral decoupling allowed)"
     if opt["name"] != "gd" or opt["schedule"] != "constant" or opt["momentum"] != 0 or train["batch_size"] != 0:
         return "the flow is full-batch gd with a constant step"
