@@ -58,7 +58,9 @@ from IPython.display import Image, display
 
 from dynamics import config, experiment
 from dynamics.buckets import class_mean
-from dynamics.plots.curvature import head_and_tail, saddle_ratio, seed_groups
+from dynamics.buckets import head_and_tail
+from dynamics.metrics.curvature import saddle_ratio
+from dynamics.plots.curvature import seed_groups
 
 cfg, members = config.load_named("curvature_sam", "small" if SMALL else "")
 print(len(members), "members")

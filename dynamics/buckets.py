@@ -30,3 +30,10 @@ def sample_mean(values: np.ndarray, class_counts: np.ndarray) -> np.ndarray:
     present = np.asarray(class_counts) > 0
     weights = np.asarray(class_counts, np.float64)[present]
     return np.asarray(values, np.float64)[..., present] @ (weights / weights.sum())
+
+
+def head_and_tail(num_classes: int) -> tuple:
+    """(head, tail): the 30% most frequent and the 30% rarest classes (at least one each); classes are
+    ordered by frequency, class 0 the most frequent (CIFAR-10-LT: classes 0-2 and 7-9)."""
+    size = max(1, int(round(0.3 * num_classes)))
+    return np.arange(size), np.arange(num_classes - size, num_classes)

@@ -9,7 +9,8 @@ import pytest
 from conftest import load_config
 from dynamics import train
 from dynamics.buckets import class_mean
-from dynamics.plots.curvature import head_and_tail, saddle_ratio
+from dynamics.buckets import head_and_tail
+from dynamics.metrics.curvature import saddle_ratio
 
 
 @pytest.fixture(scope="module")

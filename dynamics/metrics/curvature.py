@@ -130,3 +130,8 @@ def class_hessian_spectrum(model, params, data, config) -> dict:
         "class_hessian_density": absent_nan(density),
         "class_hessian_density_grid": absent_nan(grid),
     }
+
+
+def saddle_ratio(history):
+    """λ_min / λ_max of every class's Hessian [M, L, C]: about -1 at a strong saddle, ~0 at a minimum."""
+    return history.records["class_hessian_min"] / history.records["class_hessian_max"]

@@ -9,20 +9,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from dynamics.buckets import class_mean  # noqa: E402
+from dynamics.buckets import class_mean, head_and_tail  # noqa: E402
+from dynamics.metrics.curvature import saddle_ratio  # noqa: E402
 from dynamics.plots import save  # noqa: E402
-
-
-def head_and_tail(num_classes: int) -> tuple:
-    """(head, tail): the 30% most frequent and the 30% rarest classes (at least one each); classes are
-    ordered by frequency, class 0 the most frequent (CIFAR-10-LT: classes 0-2 and 7-9)."""
-    size = max(1, int(round(0.3 * num_classes)))
-    return np.arange(size), np.arange(num_classes - size, num_classes)
-
-
-def saddle_ratio(history) -> np.ndarray:
-    """λ_min / λ_max of every class's Hessian [M, L, C]: about -1 at a strong saddle, ~0 at a minimum."""
-    return history.records["class_hessian_min"] / history.records["class_hessian_max"]
 
 
 def seed_groups(history) -> dict:
