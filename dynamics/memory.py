@@ -6,6 +6,7 @@ A dataset too large to build is refused from its config (check_data). Every grou
 then compiled from shapes and XLA's memory analysis read (dynamics.train.program_bytes); `fit` splits
 a group that does not fit into programs of as many members as fit.
 """
+import concurrent.futures
 import os
 from typing import Callable
 
@@ -42,13 +43,16 @@ def fit(groups: list, program_bytes: Callable, progress: Callable = print) -> li
     program_bytes(group, members) -> bytes per device of the group's program for that many members
     (dynamics.train.program_bytes: XLA's memory analysis, compiled from shapes). The largest fitting
     size is found by bisection over the members per device (the need is not quite linear: XLA lays out
-    small programs differently), a few more compilations for a group that does not fit only.
+    small programs differently), a few more compilations for a group that does not fit only. The
+    groups' programs are compiled side by side, one thread per core: a sweep of several groups (one
+    per optimizer, say) waits for its compilations about cores times less.
     """
     available, devices = USABLE * available_bytes(), jax.device_count()
+    with concurrent.futures.ThreadPoolExecutor(os.cpu_count()) as pool:  # XLA compiles in parallel, GIL released
+        needs = list(pool.map(lambda group: program_bytes(group, len(group.indices)), groups))
     fitted = []
-    for g, group in enumerate(groups):
+    for g, (group, need) in enumerate(zip(groups, needs)):
         members = len(group.indices)
-        need = program_bytes(group, members)
         if need <= available:
             fitted.append(group)
             continue
