@@ -22,13 +22,14 @@ WEIGHT_DECAYS = [0.0, 0.1]  # none, and Alshammari et al.'s second-stage λ
 def get_config(variant=""):
     small = config.variant(variant, ("small",)) == "small"
     c = config.based_on("weight_balancing_digits", variant)  # the first stage's data, model and metrics
-    c.init.from_workdir = "/tmp/weight_balancing_digits" if small else "runs/weight_balancing_digits"  # first stage's workdir
+    c.init.from_workdir = f"{'/tmp/quick' if small else 'runs/gallery'}/weight_balancing_digits"  # the first stage, where the gallery puts it
     c.train.trainable = "head"  # the classifier (kernel and bias) alone; the features stay frozen
+    c.train.extra_metrics = ("classifier_norms",)  # ‖w_k‖ (NC1 and the Fisher ratio stay where the first stage left them)
     c.loss.reweight_exponent = 1.0  # class-balanced loss: weights ∝ 1/n_k
     c.optimizer.weight_decay = 0.1  # Alshammari et al.'s second-stage λ (swept with 0)
     c.optimizer.learning_rate = 0.1  # full-batch GD (theirs: SGD 0.01 with momentum 0.9, ~0.1 effective)
-    c.train.num_steps = 1000 if small else 2000  # theirs: 10 epochs of ~170 minibatches
-    c.train.chunk_steps = 1001 if small else 1000  # steps per compiled scan
+    c.train.num_steps = 600 if small else 2000  # theirs: 10 epochs of ~170 minibatches
+    c.train.chunk_steps = 601 if small else 1000  # steps per compiled scan
     return c
 
 

@@ -274,8 +274,8 @@ def plan(config: dict, members: list, pieces: Pieces = None) -> tuple:
             state = jax.eval_shape(lambda: init_state(setup, first_numbers, group_data[0]))
         except (TypeError, ValueError) as e:
             raise ConfigError(f"model {cfg['model']['name']!r} cannot take this data: {str(e).splitlines()[0]}")
-        shapes = jax.eval_shape(lambda s: record(setup, first_numbers, group_data[0], s), state)
         start = checkpoint.starting_params([configs[i]["init"] for i in indices], indices, state.params)
+        shapes = jax.eval_shape(lambda s: record(setup, first_numbers, group_data[0], s), state)
         planned.append(Group(indices, setup, numbers, data, stacked, shapes, state, start))
     if any(not np.array_equal(g.setup.log_steps, planned[0].setup.log_steps) for g in planned):
         raise ConfigError("all members of a sweep must log at the same steps (train.num_steps, train.num_log_points)")

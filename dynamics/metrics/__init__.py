@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from dynamics import losses
-from dynamics.metrics.collapse import neural_collapse
+from dynamics.metrics.collapse import classifier_norms, neural_collapse
 from dynamics.metrics.competition import class_gradient_gram, sgd_gradient_cosine
 from dynamics.metrics.grokking import flipped_label_accuracy, key_frequencies, progress_measures
 from dynamics.metrics.hessian import per_class_hessian
@@ -147,4 +147,5 @@ EXTRA_METRICS = {
     "per_class_hessian": per_class_hessian,
     "class_gradient_gram": class_gradient_gram,
     "sgd_gradient_cosine": sgd_gradient_cosine,
+    "classifier_norms": classifier_norms,
 }

@@ -116,7 +116,6 @@ def collapse_metrics(features_NxD, labels_N, logits_NxC, classifier_CxD) -> dict
         "nc4_ncc_mismatch": ncc_mismatch(features_NxD, logits_NxC, means),
         "minority_cosine": minority_cosine(classifier_CxD),
         "fisher_ratio": fisher_ratio(features_NxD, labels_N, means, centred),
-        "classifier_norms": jnp.linalg.norm(classifier_CxD, axis=1),
         "nc_class_mean_gram": theory.normalize_gram(gram_m),
         "nc_classifier_gram": theory.normalize_gram(gram_w),
     }
@@ -127,7 +126,7 @@ def neural_collapse(model, params, data, config) -> dict:
 
     nc1; nc2_equinorm_{means,classifiers}; nc2_equiangular_{means,classifiers};
     nc2_etf_distance_{means,classifiers}; nc3_self_duality; nc4_ncc_mismatch; minority_cosine;
-    fisher_ratio; classifier_norms [C] (‖w_k‖ of each classifier row);
+    fisher_ratio;
     nc_{class_mean,classifier}_gram [C, C] (normalised Grams, class means centred on the per-sample
     mean) for the comparisons of dynamics.predict.collapse (SELI, closed forms) from the History.
     """
@@ -139,3 +138,12 @@ def neural_collapse(model, params, data, config) -> dict:
         raise ConfigError("extra metric 'neural_collapse' needs one label per sample (y of shape [N])")
     features = model.features(params, data.x)
     return collapse_metrics(features, data.y, model.apply(params, data.x), model.classifier(params))
+
+
+def classifier_norms(model, params, data, config) -> dict:
+    """EXTRA_METRICS['classifier_norms']: ‖w_k‖ [C] of each classifier row (Alshammari et al. 2022's
+    per-class weight norms), alone: cheap enough for runs whose features do not move (train.trainable = "head")."""
+    del data, config
+    if model.classifier is None:
+        raise ConfigError("extra metric 'classifier_norms' needs a model with a classifier (e.g. mlp, linear, ufm)")
+    return {"classifier_norms": jnp.linalg.norm(model.classifier(params), axis=1)}

@@ -30,13 +30,14 @@ def weight_balancing(history, path: str) -> None:
     for k, (label, members) in enumerate(settings.items()):
         color = f"C{k % 10}"
         mean = lambda values: np.mean(values[members], axis=0)  # noqa: E731
-        axes[0].plot(steps[shown], mean(records["nc1"])[shown], color=color, label=label)
-        axes[1].plot(steps[shown], mean(records["fisher_ratio"])[shown], color=color)
+        for ax, name in zip(axes[:2], ("nc1", "fisher_ratio")):  # absent where the features are frozen
+            if name in records:
+                ax.plot(steps[shown], mean(records[name])[shown], color=color)
         counts = history.class_counts[members[0]]
         norms = records["classifier_norms"][members]
         axes[2].plot(counts, norms[:, -1].mean(0), "o-", color=color, ms=3)
         axes[2].plot(counts, norms[:, 0].mean(0), "--", color=color, lw=1)
-        axes[3].plot(steps[shown], mean(balanced)[shown], color=color)
+        axes[3].plot(steps[shown], mean(balanced)[shown], color=color, label=label)
         axes[4].plot(steps[shown], mean(tau)[shown], color=color)
     for ax, ylabel in zip(axes, ("NC1", "Fisher ratio tr Σ_B / tr Σ_W", "classifier row norm ‖w_k‖",
                                  "balanced test accuracy", "implied exponent τ̂ (‖w_k‖ ∝ π_k^-τ̂)")):
@@ -44,7 +45,11 @@ def weight_balancing(history, path: str) -> None:
         ax.set_xscale("log")
         ax.set_xlabel("class count n_k (solid: last, dashed: first record)" if ax is axes[2] else "step", fontsize=8)
         ax.tick_params(labelsize=7)
-    axes[0].set_yscale("log")
+    if "nc1" in records:
+        axes[0].set_yscale("log")
+    else:
+        for ax in axes[:2]:
+            ax.text(0.5, 0.5, "features frozen:\nnot recorded", ha="center", va="center", transform=ax.transAxes)
     axes[4].axhline(0.0, color="k", lw=0.8, ls=":")
-    axes[0].legend(fontsize=6)
+    axes[3].legend(fontsize=6)
     save(fig, path)
