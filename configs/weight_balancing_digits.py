@@ -2,15 +2,24 @@
 digits trained with cross-entropy, with and without weight decay; configs/weight_balancing_digits_stage2.py
 then retrains its classifier from these parameters.
 
-Claims checked (Hasegawa & Sato 2023, sec. 4): weight decay with cross-entropy raises the Fisher
-discriminant ratio of the features (and lowers NC1); without a reweighted loss the classifier rows
-of frequent classes end longer (Alshammari et al. 2022, Fig. 1). Measured: see the README row
-(numbers from `python -m dynamics.main --config=configs/weight_balancing_digits.py --workdir=runs/weight_balancing_digits`).
+Claims checked (numbers measured with this file as it is, seeds 0-2, counts 139 ... 4, ratio 35):
+- Weight decay with cross-entropy raises Fisher's discriminant ratio tr Σ_B / tr Σ_W of the features
+  (Hasegawa & Sato 2023, sec. 4): final 4.47-4.57 without, 5.21-5.56 at λ = 5e-3, 6.41-6.56 at 2e-2.
+  It does not lower NC1 here (0.31-0.44 without, 0.36-0.67 at 5e-3, 0.83-1.21 at 2e-2: λ = 2e-2
+  no longer fits the training set, 96%).
+- Trained with plain cross-entropy, the classifier rows of frequent classes end longer (Alshammari
+  et al. 2022, Fig. 1): Spearman correlation of ‖w_k‖ with n_k 0.66-0.83 (λ <= 5e-3), 0.94 (2e-2);
+  the implied exponent of ‖w_k‖ ∝ π_k^-τ̂ (dynamics.predict.weight_balancing) τ̂ = -0.06 to -0.11,
+  -0.20 to -0.22 at 2e-2.
+- Balanced test accuracy after this stage: 0.845-0.864 without weight decay, 0.837-0.842 at 5e-3,
+  0.715-0.729 at 2e-2 (weight decay alone does not help here, unlike their Table 1).
 
-Run:     python -m dynamics.main --config=configs/weight_balancing_digits.py --workdir=runs/weight_balancing_digits
-Small:   python -m dynamics.main --config=configs/weight_balancing_digits.py:small --workdir=/tmp/weight_balancing_digits
-         (tests, notebook, figures --small)
-Runtime: see the README row (one compiled group of 9 members, 3000 full-batch steps).
+Run:     python -m dynamics.main --config=configs/weight_balancing_digits.py --workdir=runs/gallery/weight_balancing_digits
+         (where the second stage looks for it by default; the figure gallery puts it there too)
+Small:   python -m dynamics.main --config=configs/weight_balancing_digits.py:small --workdir=/tmp/quick/weight_balancing_digits
+         (tests, notebook, figures --small --outdir=/tmp/quick; 2 seeds, no λ = 2e-2, 300 steps; ~7 s CPU)
+Runtime: 15 s CPU (45 s wall) on the shared 2-core CPU at load ~12: one compiled group of 9 members,
+         3000 full-batch steps.
 """
 from dynamics import config, sweep
 

@@ -2,15 +2,27 @@
 the classifier of the first stage's weight-decayed members (configs/weight_balancing_digits.py) retrained
 alone with a class-balanced loss, weight decay and per-class MaxNorm, the features frozen.
 
-Claims checked: the retrained classifier's rows are longest for the rare classes (an implicit logit
-adjustment, Hasegawa & Sato 2023), and balanced (test) accuracy rises over the first stage's.
+Claims checked (numbers measured with this file as it is, sources: the first stage's λ = 5e-3 members,
+seeds 0-2):
+- Balanced test accuracy rises over the first stage's (Alshammari et al. 2022, Table 1): 0.837-0.842
+  -> 0.870-0.889 for every member (with or without weight decay and MaxNorm).
+- Weight decay with the class-balanced loss is an implicit logit adjustment (Hasegawa & Sato 2023,
+  sec. 5): with λ = 0.1 the rare classes' rows end longer: τ̂ of ‖w_k‖ ∝ π_k^-τ̂ goes from
+  -0.094 / -0.111 / -0.109 to +0.019 / +0.011 / +0.012 (‖w_rarest‖ / ‖w_0‖ = 1.04-1.07); without
+  weight decay it stays negative (-0.024 to -0.037). The adjustment is weak: their tuned
+  multiplicative τ is 0.65 (CIFAR-100-LT) and 1.6 (CIFAR-10-LT), i.e. a ratio of 10 at these counts.
+- MaxNorm (threshold q = 0.1): without weight decay it caps every row at min + 0.1 (max − min) of the
+  starting norms (all rows end at the cap, τ̂ = 0); with λ = 0.1 the rows shrink below the cap and
+  MaxNorm changes nothing (identical results).
 
-Run (after the first stage):
-         python -m dynamics.main --config=configs/weight_balancing_digits.py --workdir=runs/weight_balancing_digits
-         python -m dynamics.main --config=configs/weight_balancing_digits_stage2.py --workdir=runs/weight_balancing_digits_stage2
-Small:   the same with :small and the first stage in /tmp/weight_balancing_digits, e.g.
-         python -m dynamics.main --config=configs/weight_balancing_digits_stage2.py:small --workdir=/tmp/weight_balancing_digits_stage2
-Runtime: see the README row (one compiled group of 18 members, 2000 full-batch steps).
+Run (after the first stage, whose workdir is init.from_workdir):
+         python -m dynamics.main --config=configs/weight_balancing_digits.py --workdir=runs/gallery/weight_balancing_digits
+         python -m dynamics.main --config=configs/weight_balancing_digits_stage2.py --workdir=runs/gallery/weight_balancing_digits_stage2
+Small:   the same with :small, the first stage in /tmp/quick/weight_balancing_digits (or
+         --config.init.from_workdir=DIR), e.g. python -m dynamics.figures weight_balancing_digits
+         weight_balancing_digits_stage2 --outdir=/tmp/quick --small (600 steps; ~3 s CPU)
+Runtime: 10 s CPU (30 s wall) on the shared 2-core CPU at load ~12: one compiled group of 12 members,
+         2000 full-batch steps.
 """
 from dynamics import config, sweep
 
