@@ -315,7 +315,8 @@ def compile_group(group: Group, resume: tuple = None) -> GroupProgram:
     setup = group.setup
     # Member-sharded outputs: left to XLA, constant leaves (e.g. diverged_step) come out replicated,
     # and the chunk function would compile a second time when its own outputs come back sharded.
-    init = jax.jit(jax.vmap(lambda n, d: init_state(setup, n, d), in_axes=(0, data_axes)),
+    start = None if group.start_params is None else sweep.shard_members(jax.tree.map(pad, group.start_params), mesh)
+    init = jax.jit(jax.vmap(lambda n, d, p: init_state(setup, n, d, p), in_axes=(0, data_axes, 0)),
                    out_shardings=jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("members")))
     chunk = jax.jit(jax.vmap(lambda n, d, s, r, start: run_chunk(setup, n, d, s, r, start),
                              in_axes=(0, data_axes, 0, 0, None)), donate_argnums=(2, 3))
@@ -326,12 +327,7 @@ def compile_group(group: Group, resume: tuple = None) -> GroupProgram:
         return GroupProgram(chunk, numbers, data, states, sweep.shard_members(jax.tree.map(pad, records), mesh), num)
     records = sweep.shard_members({k: np.full((padded, num_logs) + v.shape, np.nan, np.float32)
                                    for k, v in group.record_shapes.items()}, mesh)
-    if group.start_params is not None:
-        init = jax.jit(jax.vmap(lambda n, d, p: init_state(setup, n, d, p), in_axes=(0, data_axes, 0)),
-                       out_shardings=jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("members")))
-        return GroupProgram(chunk, numbers, data, init(numbers, data, sweep.shard_members(
-            jax.tree.map(pad, group.start_params), mesh)), records, num)
-    return GroupProgram(chunk, numbers, data, init(numbers, data), records, num)
+    return GroupProgram(chunk, numbers, data, init(numbers, data, start), records, num)
 
 
 def run_group(group: Group, progress: Callable = print, label: str = "", resume: tuple = None,
@@ -427,4 +423,3 @@ def saving(g: int, group: Group, configs: list, checkpoints: Checkpoints, summar
         written[0] = logged
 
     return after_chunk
-
