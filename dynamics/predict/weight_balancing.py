@@ -11,9 +11,12 @@ From the History alone (the 'neural_collapse' records classifier_norms, and test
   −log π_k (this project's reading), and the rms residual of that fit says how far the norms are from
   any such power law. τ̂ = 0: balanced norms; τ̂ > 0: rare rows longer (the adjustment's direction).
 
-No agreement rows (the module is not in PHENOMENA): the papers state the direction of the effect, and
-τ is tuned, not predicted, so there is no number to compare τ̂ with; the claim tests assert the
-directions (tests/test_weight_balancing.py) and the README reports τ̂ beside their tuned τ.
+Sources: Hasegawa & Sato's abstract states the effect ("implicit logit adjustment caused by weight
+decay and class-balanced loss") and their code the multiplicative adjustment above; the statement of
+their sec. 5 could not be read here, so no equation of theirs is quoted. No agreement rows (the module
+is not in PHENOMENA): the direction is what is stated, and τ is tuned, not predicted, so no number
+stands beside τ̂; the claim tests assert the directions (tests/test_weight_balancing.py) and the
+README reports τ̂ beside their tuned τ.
 """
 import numpy as np
 
