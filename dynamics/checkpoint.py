@@ -8,6 +8,7 @@ state is saved because there is none to save: a member's step key is fold_in(key
 temporary name and renames it once complete, so a kill during a save leaves the previous one.
 The last `train.checkpoint_keep` checkpoints are kept: a relaunch resumes from the newest readable one
 (a truncated or corrupt newer one is named in the progress line), and refuses in one line if none is.
+A finished group's final parameters ride along, for DIR/params.npz (save_params, starting_params).
 Each records the device layout it was written on; resuming on another is announced (float rounding
 may differ). The launcher removes them once the results are written (experiment.COMPLETE_FILE marks
 the run complete).
@@ -21,10 +22,11 @@ from typing import Callable
 import jax
 import numpy as np
 
-from dynamics import sweep
+from dynamics import atomic, sweep
 from dynamics.errors import ConfigError
 
 CHECKPOINT_DIR = "checkpoints"
+PARAMS_FILE = "params.npz"  # DIR/params.npz: every member's final parameters (train.run), for init.from_workdir
 
 
 def directory(workdir: str) -> str:
@@ -119,7 +121,7 @@ class Checkpoints:
                          f"{self.layout['processes']}: results may differ from an uninterrupted run by float rounding")
 
     def _restore(self, workdir: str, step: int) -> dict:
-        """Checkpoint `step`: group, start, finished [(records, diverged_step)], state_leaves, records,
+        """Checkpoint `step`: group, start, finished [(records, diverged_step, param leaves)], state_leaves, records,
         layout (devices and processes it was written on; None in older checkpoints)."""
         ocp = self._ocp
         meta = self.manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))["meta"]
@@ -135,19 +137,21 @@ class Checkpoints:
 
         num = len(self.groups[g].indices)
         template = {"finished": {str(i): {"records": records(self.groups[i]),
-                                          "diverged": np.zeros(len(self.groups[i].indices), np.int32)}
+                                          "diverged": np.zeros(len(self.groups[i].indices), np.int32),
+                                          "params": [np.zeros((len(self.groups[i].indices),) + s.shape, s.dtype)
+                                                     for s in jax.tree.leaves(self.groups[i].state_shapes.params)]}
                                  for i in range(g)},
                     "state_leaves": [np.zeros((num,) + s.shape, s.dtype)
                                      for s in jax.tree.leaves(self.groups[g].state_shapes)],
                     "records": records(self.groups[g])}
         arrays = self.manager.restore(step, args=ocp.args.Composite(arrays=ocp.args.StandardRestore(template)))
         arrays = arrays["arrays"]
-        finished = [(arrays["finished"][str(i)]["records"], arrays["finished"][str(i)]["diverged"]) for i in range(g)]
+        finished = [tuple(arrays["finished"][str(i)][k] for k in ("records", "diverged", "params")) for i in range(g)]
         return {"step": step, "group": g, "start": meta["start"], "finished": finished, "layout": meta.get("layout"),
                 "state_leaves": list(arrays["state_leaves"]), "records": arrays["records"]}
 
     def result(self, g: int):
-        """(records, diverged_step) of group g if a checkpoint holds it finished, else None."""
+        """(records, diverged_step, final param leaves) of group g if a checkpoint holds it finished, else None."""
         return self.finished[g] if g < len(self.finished) else None
 
     def resume(self, g: int):
@@ -157,14 +161,14 @@ class Checkpoints:
         return self.saved["start"], self.saved["state_leaves"], self.saved["records"]
 
     def group_done(self, result: tuple) -> None:
-        """result: the group's (records, diverged_step); later checkpoints carry it."""
+        """result: the group's (records, diverged_step, final param leaves); later checkpoints carry it."""
         self.finished.append(result)
 
     def save(self, g: int, start: int, state_leaves: list, records: dict) -> None:
         """Saves asynchronously (the arrays must not change afterwards: they are fresh copies)."""
         self.latest = 0 if self.latest is None else self.latest + 1
-        arrays = {"finished": {str(i): {"records": r, "diverged": np.asarray(d, np.int32)}
-                               for i, (r, d) in enumerate(self.finished)},
+        arrays = {"finished": {str(i): {"records": r, "diverged": np.asarray(d, np.int32), "params": list(p)}
+                               for i, (r, d, p) in enumerate(self.finished)},
                   "state_leaves": state_leaves, "records": records}
         ocp = self._ocp
         meta = dict(self.identity, group=g, start=start, layout=self.layout)
@@ -175,3 +179,57 @@ class Checkpoints:
         """Waits for the last save to finish."""
         self.manager.wait_until_finished()
         self.manager.close()
+
+
+def _leaf_names(params) -> list:
+    return [jax.tree_util.keystr(path) for path, _ in jax.tree_util.tree_flatten_with_path(params)[0]]
+
+
+def save_params(workdir: str, final_params: list) -> None:
+    """DIR/PARAMS_FILE: member i's final parameter leaves under '{i}{leaf path}' (e.g. "0['head']['kernel']")."""
+    arrays = {f"{i}{name}": np.asarray(leaf) for i, params in enumerate(final_params)
+              for name, leaf in zip(_leaf_names(params), jax.tree.leaves(params))}
+    atomic.write_bytes(os.path.join(workdir, PARAMS_FILE), lambda f: np.savez(f, **arrays))
+
+
+def starting_params(inits: list, indices: list, shapes):
+    """The parameters [M, ...] a group's members start from (their config's init sections `inits`, their
+    sweep indices `indices`), checked against this model's parameter `shapes`; None when every
+    init.from_workdir is "" (all initialise afresh; a group cannot mix both). Member i starts from the
+    final parameters of member init.from_member of init.from_workdir (-1: its own index i, or member 0
+    of a one-member workdir). A missing or incomplete workdir, member or shape is a one-line ConfigError."""
+    if not any(init["from_workdir"] for init in inits):
+        return None
+    if not all(init["from_workdir"] for init in inits):
+        raise ConfigError("init.from_workdir is set for some members of a group and not for others; set it for all")
+    from dynamics.experiment import COMPLETE_FILE  # experiment imports this module
+
+    stored = {}
+    for init in inits:
+        workdir = init["from_workdir"]
+        path = os.path.join(workdir, PARAMS_FILE)
+        if workdir not in stored:
+            if not os.path.isfile(os.path.join(workdir, COMPLETE_FILE)) or not os.path.isfile(path):
+                raise ConfigError(f"init.from_workdir={workdir!r} holds no complete run with saved parameters "
+                                  f"({COMPLETE_FILE} and {PARAMS_FILE}); run it to the end first")
+            with np.load(path) as saved:
+                stored[workdir] = {name: saved[name] for name in saved.files}
+    rows = []
+    for init, i in zip(inits, indices):
+        arrays = stored[init["from_workdir"]]
+        held = len({name.partition("[")[0] for name in arrays})
+        source = init["from_member"] if init["from_member"] >= 0 else (0 if held == 1 else i)
+        if source >= held:
+            raise ConfigError(f"init.from_workdir={init['from_workdir']!r} holds {held} members, no member {source} "
+                              f"(set init.from_member, or sweep as many members as it holds)")
+        row = []
+        for name, shape in zip(_leaf_names(shapes), jax.tree.leaves(shapes)):
+            array = arrays.get(f"{source}{name}")
+            if array is None or array.shape != shape.shape:
+                found = "no such parameter" if array is None else f"shape {array.shape}"
+                raise ConfigError(f"init.from_workdir={init['from_workdir']!r}: parameter {name} of member {source} "
+                                  f"has {found} there, shape {shape.shape} in this model")
+            row.append(array.astype(shape.dtype))
+        rows.append(row)
+    leaves = [np.stack(column) for column in zip(*rows)]
+    return jax.tree.unflatten(jax.tree.structure(shapes), leaves)

@@ -51,6 +51,7 @@ def _sections() -> ml_collections.ConfigDict:
     c.optimizer.schedule = "constant"  # constant | warmup | cosine
     c.optimizer.warmup_steps = 0  # linear warmup length (warmup, cosine)
     c.optimizer.rho = 0.05  # sam's radius ρ: the gradient is taken at θ + ρ g/||g|| (Foret et al. 2021's default)
+    c.optimizer.max_norm = 0.0  # MaxNorm q (Alshammari et al. 2022): after every step, classifier rows longer than min + q (max − min) of the rows' starting norms are scaled back to it (0: off)
 
     c.train = ml_collections.ConfigDict()
     c.train.num_steps = 500  # optimizer steps
@@ -64,7 +65,12 @@ def _sections() -> ml_collections.ConfigDict:
     c.train.lanczos_probes = 2  # random start vectors per class (class_hessian_spectrum: stochastic Lanczos quadrature)
     c.train.density_bins = 64  # grid points of each class's Hessian spectral density (class_hessian_spectrum)
     c.train.checkpoint_keep = 2  # checkpoints kept in DIR/checkpoints (one saved per chunk; resume by relaunching)
+    c.train.trainable = "all"  # all | head: head updates only the parameter group holding model.classifier (the last layer), the rest keeps its start
     c.train.matmul_precision = "float32"  # float32 | high | bfloat16: jax.default_matmul_precision (TPU: 3 / 1 bf16 passes; GPU: TF32 for both; CPU: float32)
+
+    c.init = ml_collections.ConfigDict()
+    c.init.from_workdir = ""  # start from the final parameters of a member of this complete workdir ("": fresh init)
+    c.init.from_member = -1  # which member of from_workdir (-1: the one with this member's index, or its only one)
 
     c.select = ml_collections.ConfigDict()
     c.select.rule = "none"  # none | best_lr: per setting, the learning rate with the best score

@@ -14,7 +14,7 @@ CSV_ROW_BYTES = 64  # metrics.csv: member, step, class, count, split, loss, accu
 
 
 def needed_bytes(groups: list, num_swept_keys: int, keep: int) -> int:
-    """Disk space the run will need: history.npz, metrics.csv and keep+1 checkpoints (one being written)."""
+    """Disk space the run will need: history.npz, metrics.csv, params.npz and keep+1 checkpoints (one being written)."""
     def size(shapes, leading):
         return sum(leading * int(np.prod(s.shape)) * np.dtype(s.dtype).itemsize for s in jax.tree.leaves(shapes))
 
@@ -25,7 +25,8 @@ def needed_bytes(groups: list, num_swept_keys: int, keep: int) -> int:
                     for name, s in g.record_shapes.items() if name.endswith("per_class_loss"))
     table = per_class * (CSV_ROW_BYTES + 16 * num_swept_keys)
     states = max(size(g.state_shapes, len(g.indices)) for g in groups)
-    return records + table + (keep + 1) * (records + states) + num_members * 1024
+    params = sum(size(g.state_shapes.params, len(g.indices)) for g in groups)  # finished groups' and params.npz
+    return records + table + (keep + 1) * (records + states) + (keep + 2) * params + num_members * 1024
 
 
 def check_parent(workdir: str) -> str:

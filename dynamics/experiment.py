@@ -69,7 +69,7 @@ def saved(config: dict, members: list, workdir: str, overwrite: bool, progress, 
         history = trained(config, members, progress, workdir, overwrite, own)
         table = predict.agreement(history)
         distributed.barrier("experiment.run: trained")
-        written = history_lib.RESULT_FILES + ((AGREEMENT_FILE,) if table is not None else ())
+        written = history_lib.RESULT_FILES + (checkpoint.PARAMS_FILE,) + ((AGREEMENT_FILE,) if table is not None else ())
         if leader:
             history.save(workdir, predict.member_columns(history))
             if table is not None:

@@ -78,6 +78,33 @@ def per_class_normalize() -> optax.GradientTransformation:
     return optax.stateless(f)
 
 
+class MaxNormState(NamedTuple):
+    threshold: jax.Array  # τ, fixed at init from the starting rows
+
+
+def max_norm(q, classifier) -> optax.GradientTransformation:
+    """Per-class MaxNorm by projected gradient descent (Alshammari et al. 2022, sec. 3.3; their code's
+    MaxNorm_via_PGD): after the step, every row w_k of classifier(θ) [C, D] longer than τ is scaled back
+    to norm τ, where τ = min_k ‖w_k‖ + q (max_k ‖w_k‖ − min_k ‖w_k‖) over the rows the optimizer starts
+    from (their `thresh` = q, set once at the start). q = 0: no projection (the step is unchanged).
+    classifier must select the rows linearly from θ (e.g. a kernel's transpose; biases are not capped,
+    as theirs): the correction goes back to θ through its transpose. q may be traced."""
+
+    def init(params):
+        norms = jnp.linalg.norm(classifier(params), axis=1)
+        return MaxNormState(jnp.min(norms) + q * (jnp.max(norms) - jnp.min(norms)))
+
+    def update(updates, state, params):
+        stepped = optax.apply_updates(params, updates)
+        rows = classifier(stepped)
+        norms = jnp.linalg.norm(rows, axis=1)
+        scale = jnp.where((q > 0) & (norms > state.threshold), state.threshold / jnp.maximum(norms, 1e-30), 1.0)
+        (correction,) = jax.linear_transpose(classifier, stepped)(rows * scale[:, None] - rows)
+        return jax.tree.map(jnp.add, updates, correction), state
+
+    return optax.GradientTransformation(init, update)
+
+
 def schedule_factor(schedule: str, warmup_steps: int, num_steps: int):
     """step -> multiplier of the learning rate: constant, linear warmup, or warmup then cosine to 0."""
 
@@ -136,7 +163,7 @@ def sam_gradient(grad_fn, params, grads, rho):
 
 def validate_optimizer(opt: dict, directions: dict = DIRECTIONS) -> None:
     check_keys("optimizer", opt, ("name", "learning_rate", "momentum", "b1", "b2", "eps", "weight_decay", "schedule",
-                                  "warmup_steps", "rho"))
+                                  "warmup_steps", "rho", "max_norm"))
     check_choice("optimizer (optimizer.name)", opt["name"], directions)
     check_choice("schedule (optimizer.schedule)", opt["schedule"], SCHEDULES)
     check_range("optimizer.learning_rate", opt["learning_rate"], 0.0, low_open=True)
@@ -146,6 +173,7 @@ def validate_optimizer(opt: dict, directions: dict = DIRECTIONS) -> None:
     check_range("optimizer.eps", opt["eps"], 0.0, low_open=True)
     check_range("optimizer.weight_decay", opt["weight_decay"], 0.0)
     check_range("optimizer.rho", opt["rho"], 0.0)
+    check_range("optimizer.max_norm", opt["max_norm"], 0.0)
     if isinstance(opt["warmup_steps"], bool) or not isinstance(opt["warmup_steps"], int) or opt["warmup_steps"] < 0:
         raise ConfigError(f"optimizer.warmup_steps must be an integer >= 0, got {opt['warmup_steps']!r}")
 

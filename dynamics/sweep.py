@@ -123,9 +123,10 @@ def traced_keys(config: dict) -> list:
 def group_key(config: dict, data_shapes) -> str:
     """Members with equal keys share one compiled program. Data settings that are numbers only change
     the (stacked) data arrays; any other data setting (a name, an operation, a flag) may change what
-    the program computes (a metric may read it), so it splits groups like a shape does."""
+    the program computes (a metric may read it), so it splits groups like a shape does. init settings
+    only choose the starting arrays (train.plan checks their shapes), so they split nothing."""
     traced = set(traced_keys(config))
-    static = {k: v for k, v in flatten(config).items() if k not in traced
+    static = {k: v for k, v in flatten(config).items() if k not in traced and not k.startswith("init.")
               and not (k.startswith("data.") and isinstance(v, (int, float)) and not isinstance(v, bool))}
     return repr((sorted(static.items()), data_shapes))
 

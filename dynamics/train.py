@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from dynamics import disk, losses, memory, metrics, sweep
+from dynamics import checkpoint, disk, distributed, losses, memory, metrics, sweep
 from dynamics.pieces import Pieces, library
 from dynamics.summaries import Summaries
 from dynamics.checkpoint import Checkpoints
@@ -21,12 +21,13 @@ from dynamics.data import Dataset, build_dataset
 from dynamics.errors import ConfigError, check_choice, check_keys, check_range
 from dynamics.history import History
 from dynamics.models import Model, build_model
-from dynamics.optimizers import (build_optimizer, needs_per_class_gradients, needs_perturbed_gradient, sam_gradient,
-                                 validate_optimizer)
+from dynamics.models.base import head_only
+from dynamics.optimizers import (build_optimizer, max_norm, needs_per_class_gradients, needs_perturbed_gradient,
+                                 sam_gradient, validate_optimizer)
 
-SECTIONS = ("seed", "data", "model", "loss", "optimizer", "train", "select", "figures")
+SECTIONS = ("seed", "data", "model", "loss", "optimizer", "train", "init", "select", "figures")
 TRAIN_KEYS = ("num_steps", "batch_size", "chunk_steps", "num_log_points", "log_spacing",
-              "per_class_grad_norm", "extra_metrics", "checkpoint_keep", "matmul_precision",
+              "per_class_grad_norm", "extra_metrics", "checkpoint_keep", "matmul_precision", "trainable",
               "lanczos_iterations", "lanczos_probes", "density_bins")
 MATMUL_PRECISIONS = ("float32", "high", "bfloat16")  # jax.default_matmul_precision's HIGHEST, HIGH, DEFAULT
 
@@ -48,6 +49,7 @@ class Setup:
     model: Model
     log_steps: np.ndarray
     pieces: Pieces
+    max_norm: bool = False  # some member has optimizer.max_norm > 0: the MaxNorm projection is chained
 
     @property
     def num_steps(self) -> int:
@@ -81,18 +83,24 @@ def member_keys(seed):
 
 
 def optimizer(setup: Setup, cfg: dict, params) -> optax.GradientTransformation:
-    """The member's optimizer; parameters the model marks untrainable get no update at all."""
+    """The member's optimizer; parameters the model marks untrainable get no update at all; then
+    MaxNorm's projection of the classifier rows (optimizers.max_norm) where the group uses it."""
     tx = build_optimizer(cfg["optimizer"], setup.num_steps, setup.pieces.optimizers)
-    if setup.model.trainable is None:
-        return tx
-    labels = jax.tree.map(lambda train: "train" if train else "freeze", setup.model.trainable(params))
-    return optax.multi_transform({"train": tx, "freeze": optax.set_to_zero()}, labels)
+    if setup.model.trainable is not None:
+        labels = jax.tree.map(lambda train: "train" if train else "freeze", setup.model.trainable(params))
+        tx = optax.multi_transform({"train": tx, "freeze": optax.set_to_zero()}, labels)
+    if setup.max_norm:
+        tx = optax.chain(tx, max_norm(cfg["optimizer"]["max_norm"], setup.model.classifier))
+    return tx
 
 
-def init_state(setup: Setup, numbers: dict, data: Dataset) -> TrainState:
+def init_state(setup: Setup, numbers: dict, data: Dataset, params=None) -> TrainState:
+    """A member's state at step 0: its initialisation (times model.init_scale), or `params` as given
+    (init.from_workdir)."""
     cfg = resolve(setup, numbers)
     init_key, _ = member_keys(numbers["seed"])
-    params = jax.tree.map(lambda p: p * cfg["model"]["init_scale"], setup.model.init(init_key))
+    if params is None:
+        params = jax.tree.map(lambda p: p * cfg["model"]["init_scale"], setup.model.init(init_key))
     opt_state = optimizer(setup, cfg, params).init(params)
     return TrainState(params, opt_state, jnp.int32(-1))
 
@@ -171,7 +179,7 @@ def run_chunk(setup: Setup, numbers: dict, data: Dataset, state: TrainState, rec
 def validate(config: dict, pieces: Pieces) -> None:
     """Checks a member's config before anything is built or compiled."""
     check_keys("config", config, SECTIONS)
-    for section in ("data", "model", "loss", "optimizer", "train", "select"):
+    for section in ("data", "model", "loss", "optimizer", "train", "init", "select"):
         if not isinstance(config[section], dict):
             raise ConfigError(f"config.{section} must be a section of settings, got {config[section]!r}")
     seed = config["seed"]
@@ -191,6 +199,13 @@ def validate(config: dict, pieces: Pieces) -> None:
         raise ConfigError(f"train.batch_size must be an integer >= 0 (0: full batch), got {train['batch_size']!r}")
     check_choice("log spacing (train.log_spacing)", train["log_spacing"], ("log", "linear"))
     check_choice("matmul precision (train.matmul_precision)", train["matmul_precision"], MATMUL_PRECISIONS)
+    check_choice("trainable parameters (train.trainable)", train["trainable"], ("all", "head"))
+    check_keys("init", config["init"], ("from_workdir", "from_member"))
+    if not isinstance(config["init"]["from_workdir"], str):
+        raise ConfigError(f"init.from_workdir must be a workdir path or \"\", got {config['init']['from_workdir']!r}")
+    member = config["init"]["from_member"]
+    if isinstance(member, bool) or not isinstance(member, int) or member < -1:
+        raise ConfigError(f"init.from_member must be a member index >= 0, or -1 (the same index), got {member!r}")
     if not isinstance(train["per_class_grad_norm"], bool):
         raise ConfigError(f"train.per_class_grad_norm must be True or False, got {train['per_class_grad_norm']!r}")
     if not isinstance(train["extra_metrics"], (tuple, list)):
@@ -218,6 +233,7 @@ class Group:
     data_stacked: bool
     record_shapes: dict    # {record name: jax.ShapeDtypeStruct} of one member at one step
     state_shapes: Any = None  # TrainState of jax.ShapeDtypeStruct: one member's state
+    start_params: Any = None  # host params [M, ...] to start from (init.from_workdir), or None
     program: Callable = None  # chunk_program(setup, data_stacked): built once, so that its compilation for the
     #                           memory analysis (dynamics.memory.fit) is the one the run reuses
     program_members: int = 0  # members each program holds: a smaller part is padded to it (memory.fit's parts)
@@ -225,8 +241,9 @@ class Group:
     def part(self, members: slice, program_members: int) -> "Group":
         """The group restricted to some of its members, run by the same program as its other parts."""
         data = jax.tree.map(lambda a: a[members], self.data) if self.data_stacked else self.data
-        return dataclasses.replace(self, indices=self.indices[members], data=data, program_members=program_members,
-                                   numbers={k: v[members] for k, v in self.numbers.items()})
+        start = None if self.start_params is None else jax.tree.map(lambda a: a[members], self.start_params)
+        return dataclasses.replace(self, indices=self.indices[members], data=data, start_params=start,
+                                   program_members=program_members, numbers={k: v[members] for k, v in self.numbers.items()})
 
 
 def chunk_program(setup: Setup, data_stacked: bool) -> Callable:
@@ -261,10 +278,16 @@ def plan(config: dict, members: list, pieces: Pieces = None) -> tuple:
     for indices in groups.values():
         cfg, data = configs[indices[0]], datasets[indices[0]]
         model = build_model(cfg["model"], data.x[:1], data.num_classes, pieces.models)
+        if cfg["train"]["trainable"] == "head":
+            model = head_only(model)
         train = cfg["train"]
-        setup = Setup(cfg, model, log_steps(train["num_steps"], train["num_log_points"], train["log_spacing"]), pieces)
         keys = sweep.traced_keys(cfg)
         numbers = {k: np.array([sweep.flatten(configs[i])[k] for i in indices]) for k in keys}
+        projects = bool(np.any(numbers["optimizer.max_norm"] > 0))
+        if projects and model.classifier is None:
+            raise ConfigError(f"optimizer.max_norm caps classifier rows; model {cfg['model']['name']!r} has no classifier")
+        setup = Setup(cfg, model, log_steps(train["num_steps"], train["num_log_points"], train["log_spacing"]), pieces,
+                      projects)
         group_data = [datasets[i] for i in indices]
         stacked = any(d is not group_data[0] for d in group_data)
         data = jax.tree.map(lambda *a: np.stack(a), *group_data) if stacked else group_data[0]
@@ -273,8 +296,9 @@ def plan(config: dict, members: list, pieces: Pieces = None) -> tuple:
             state = jax.eval_shape(lambda: init_state(setup, first_numbers, group_data[0]))
         except (TypeError, ValueError) as e:
             raise ConfigError(f"model {cfg['model']['name']!r} cannot take this data: {str(e).splitlines()[0]}")
+        start = checkpoint.starting_params([configs[i]["init"] for i in indices], indices, state.params)
         shapes = jax.eval_shape(lambda s: record(setup, first_numbers, group_data[0], s), state)
-        planned.append(Group(indices, setup, numbers, data, stacked, shapes, state, chunk_program(setup, stacked)))
+        planned.append(Group(indices, setup, numbers, data, stacked, shapes, state, start, chunk_program(setup, stacked)))
     if any(not np.array_equal(g.setup.log_steps, planned[0].setup.log_steps) for g in planned):
         raise ConfigError("all members of a sweep must log at the same steps (train.num_steps, train.num_log_points)")
     if any(jax.tree.map(np.shape, g.record_shapes) != jax.tree.map(np.shape, planned[0].record_shapes) for g in planned):
@@ -312,7 +336,8 @@ def compile_group(group: Group, resume: tuple = None) -> GroupProgram:
     setup, chunk = group.setup, group.program
     # Member-sharded outputs: left to XLA, constant leaves (e.g. diverged_step) come out replicated,
     # and the chunk function would compile a second time when its own outputs come back sharded.
-    init = jax.jit(jax.vmap(lambda n, d: init_state(setup, n, d), in_axes=(0, data_axes)),
+    start = None if group.start_params is None else sweep.shard_members(jax.tree.map(pad, group.start_params), mesh)
+    init = jax.jit(jax.vmap(lambda n, d, p: init_state(setup, n, d, p), in_axes=(0, data_axes, 0)),
                    out_shardings=jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("members")))
     num_logs = len(setup.log_steps)
     if resume is not None:
@@ -321,7 +346,7 @@ def compile_group(group: Group, resume: tuple = None) -> GroupProgram:
         return GroupProgram(chunk, numbers, data, states, sweep.shard_members(jax.tree.map(pad, records), mesh), num)
     records = sweep.shard_members({k: np.full((padded, num_logs) + v.shape, np.nan, np.float32)
                                    for k, v in group.record_shapes.items()}, mesh)
-    return GroupProgram(chunk, numbers, data, init(numbers, data), records, num)
+    return GroupProgram(chunk, numbers, data, init(numbers, data, start), records, num)
 
 
 def program_bytes(group: Group, num_members: int) -> int:
@@ -348,7 +373,8 @@ def program_bytes(group: Group, num_members: int) -> int:
 
 def run_group(group: Group, progress: Callable = print, label: str = "", resume: tuple = None,
               after_chunk: Callable = None) -> tuple:
-    """Runs one group to the end; returns host arrays (records [M, L, ...], diverged_step [M]).
+    """Runs one group to the end; returns host arrays (records [M, L, ...], diverged_step [M], final
+    parameter leaves [M, ...]).
 
     resume: (start step, state leaves, records) from a checkpoint. after_chunk(next start step, states,
     records) is called with the device arrays after every chunk (run() checkpoints there).
@@ -369,8 +395,8 @@ def run_group(group: Group, progress: Callable = print, label: str = "", resume:
         if after_chunk is not None:
             after_chunk(done, states, records)
     num = program.num_members
-    records, diverged = sweep.gather((records, states.diverged_step))
-    return {k: v[:num] for k, v in records.items()}, diverged[:num]
+    records, diverged, params = sweep.gather((records, states.diverged_step, jax.tree.leaves(states.params)))
+    return {k: v[:num] for k, v in records.items()}, diverged[:num], [p[:num] for p in params]
 
 
 def run(config: dict, members: list = ({},), progress: Callable = print, workdir: str = None,
@@ -391,7 +417,7 @@ def run(config: dict, members: list = ({},), progress: Callable = print, workdir
         disk.check_workdir(workdir, disk.needed_bytes(groups, len(sweep.swept_keys(members)), keep))
         checkpoints = Checkpoints(workdir, config, members, groups, keep, fresh, progress)
         summaries = Summaries(workdir, fresh)
-    results = [None] * len(configs)
+    results, final_params = [None] * len(configs), [None] * len(configs)
     try:
         for g, group in enumerate(groups):
             label = f"[group {g + 1}/{len(groups)}] " if len(groups) > 1 else ""
@@ -404,15 +430,18 @@ def run(config: dict, members: list = ({},), progress: Callable = print, workdir
                 if checkpoints:
                     checkpoints.group_done(done)
                     summaries.end_group(complete=True)
-            records, diverged = done
+            records, diverged, params = done
             counts, test_counts = np.asarray(group.data.class_counts), group.data.test_class_counts
             for j, i in enumerate(group.indices):
+                final_params[i] = jax.tree.unflatten(jax.tree.structure(group.state_shapes.params), [p[j] for p in params])
                 mine = [c[j] if group.data_stacked and c is not None else c for c in (counts, test_counts)]
                 results[i] = ({k: v[j] for k, v in records.items()}, int(diverged[j]), *mine)
     finally:
         if checkpoints:
             checkpoints.close()
             summaries.end_group(complete=False)
+    if workdir is not None and distributed.is_leader():
+        checkpoint.save_params(workdir, final_params)
     return History.from_members(config, members, groups[0].setup.log_steps, results)
 
 

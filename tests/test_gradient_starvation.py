@@ -14,7 +14,6 @@ from conftest import load_config
 
 from dynamics import losses, predict, sweep, train
 from dynamics.data import build_dataset
-from dynamics.predict import starvation
 from theory import gradient_starvation
 
 QUIET = dict(progress=lambda s: None)

@@ -13,7 +13,7 @@ G1, G2 = np.array([0.5, -0.25]), np.array([-1.0, 2.0])
 
 def opt(name, **kw):
     base = dict(name=name, learning_rate=0.1, momentum=0.0, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.0,
-                schedule="constant", warmup_steps=0, rho=0.05)
+                schedule="constant", warmup_steps=0, rho=0.05, max_norm=0.0)
     base.update(kw)
     return base
 

@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from dynamics import losses
-from dynamics.metrics.collapse import neural_collapse
+from dynamics.metrics.collapse import classifier_norms, neural_collapse
 from dynamics.metrics.curvature import class_hessian_spectrum
 from dynamics.metrics.competition import class_gradient_gram, sgd_gradient_cosine
 from dynamics.metrics.grokking import flipped_label_accuracy, key_frequencies, progress_measures
@@ -151,4 +151,5 @@ EXTRA_METRICS = {
     "sgd_gradient_cosine": sgd_gradient_cosine,
     "feature_responses": feature_responses,
     "class_hessian_spectrum": class_hessian_spectrum,
+    "classifier_norms": classifier_norms,
 }

@@ -39,6 +39,15 @@ def within_class_variability(features_NxD, labels_N, means_CxD, centred_means_Cx
     return jnp.where(s[0] > 0, nc1, jnp.nan)  # undefined when all class means coincide
 
 
+def fisher_ratio(features_NxD, labels_N, means_CxD, centred_means_CxD):
+    """Fisher's discriminant ratio tr(Σ_B) / tr(Σ_W), with the Σ_W (per-sample) and Σ_B (unweighted
+    over classes) of NC1: large when classes are far apart compared with their spread (the feature
+    measure Hasegawa & Sato 2023 track over weight balancing's first stage)."""
+    within = jnp.mean(jnp.sum((features_NxD - means_CxD[labels_N]) ** 2, axis=1))
+    between = jnp.mean(jnp.sum(centred_means_CxD**2, axis=1))
+    return jnp.where(within > 0, between / jnp.where(within > 0, within, 1.0), jnp.inf)
+
+
 def coefficient_of_variation(norms_C):
     """std / mean of the norms (NC2 equinorm, Papyan et al. 2020 Fig. 2)."""
     return jnp.std(norms_C) / jnp.maximum(jnp.mean(norms_C), 1e-30)
@@ -106,6 +115,7 @@ def collapse_metrics(features_NxD, labels_N, logits_NxC, classifier_CxD) -> dict
         "nc3_self_duality": self_duality(classifier_CxD, centred),
         "nc4_ncc_mismatch": ncc_mismatch(features_NxD, logits_NxC, means),
         "minority_cosine": minority_cosine(classifier_CxD),
+        "fisher_ratio": fisher_ratio(features_NxD, labels_N, means, centred),
         "nc_class_mean_gram": theory.normalize_gram(gram_m),
         "nc_classifier_gram": theory.normalize_gram(gram_w),
     }
@@ -116,6 +126,7 @@ def neural_collapse(model, params, data, config) -> dict:
 
     nc1; nc2_equinorm_{means,classifiers}; nc2_equiangular_{means,classifiers};
     nc2_etf_distance_{means,classifiers}; nc3_self_duality; nc4_ncc_mismatch; minority_cosine;
+    fisher_ratio;
     nc_{class_mean,classifier}_gram [C, C] (normalised Grams, class means centred on the per-sample
     mean) for the comparisons of dynamics.predict.collapse (SELI, closed forms) from the History.
     """
@@ -127,3 +138,12 @@ def neural_collapse(model, params, data, config) -> dict:
         raise ConfigError("extra metric 'neural_collapse' needs one label per sample (y of shape [N])")
     features = model.features(params, data.x)
     return collapse_metrics(features, data.y, model.apply(params, data.x), model.classifier(params))
+
+
+def classifier_norms(model, params, data, config) -> dict:
+    """EXTRA_METRICS['classifier_norms']: ‖w_k‖ [C] of each classifier row (Alshammari et al. 2022's
+    per-class weight norms), alone: cheap enough for runs whose features do not move (train.trainable = "head")."""
+    del data, config
+    if model.classifier is None:
+        raise ConfigError("extra metric 'classifier_norms' needs a model with a classifier (e.g. mlp, linear, ufm)")
+    return {"classifier_norms": jnp.linalg.norm(model.classifier(params), axis=1)}

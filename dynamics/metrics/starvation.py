@@ -1,6 +1,4 @@
 """Gradient starvation records (Pezeshki et al. 2021): the network's responses to the data's features."""
-import jax.numpy as jnp
-
 from dynamics import losses
 from dynamics.errors import ConfigError
 

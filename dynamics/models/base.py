@@ -1,6 +1,11 @@
 """A model is a pair of pure functions around a flax module."""
 from typing import Callable, NamedTuple, Optional
 
+import jax
+import jax.numpy as jnp
+
+from dynamics.errors import ConfigError
+
 
 class Model(NamedTuple):
     """init(key) -> params; apply(params, x) -> logits [..., C].
@@ -26,3 +31,16 @@ def from_flax(module, example_x, head: str = "head") -> Model:
         features=lambda params, x: module.apply({"params": params}, x, return_features=True),
         classifier=lambda params: params[head]["kernel"].T,
     )
+
+
+def head_only(model: Model) -> Model:
+    """The model with only its last layer trainable (train.trainable = "head"): the top-level parameter
+    groups that model.classifier reads (e.g. {'head': {kernel, bias}}); the rest keeps its start values."""
+    if model.classifier is None:
+        raise ConfigError("train.trainable='head' needs a model with a classifier (e.g. mlp, linear, cnn, ufm)")
+    zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), jax.eval_shape(model.init, jax.random.PRNGKey(0)))
+    reads = jax.grad(lambda p: jnp.sum(model.classifier(p)))(zeros)
+    head = {group for group, g in reads.items() if any(bool(jnp.any(leaf != 0)) for leaf in jax.tree.leaves(g))}
+    if not head:
+        raise ConfigError("train.trainable='head': this model's classifier reads no parameter (it is fixed)")
+    return model._replace(trainable=lambda params: {group: group in head for group in params})

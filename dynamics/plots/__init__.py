@@ -104,6 +104,7 @@ from dynamics.plots.competition import class_competition_figure  # noqa: E402
 from dynamics.plots.flows import deep_linear_learning_times, theory_curves, time_to_threshold  # noqa: E402
 from dynamics.plots.starvation import gradient_starvation_figure  # noqa: E402
 from dynamics.plots.curvature import curvature_sam  # noqa: E402
+from dynamics.plots.weight_balancing import weight_balancing  # noqa: E402
 
 FIGURES = {"per_class_loss": per_class_loss, "heavy_tail_buckets": heavy_tail_buckets,
            "reweighting": reweighting, "hessian_vs_frequency": hessian_vs_frequency,
@@ -114,4 +115,5 @@ FIGURES = {"per_class_loss": per_class_loss, "heavy_tail_buckets": heavy_tail_bu
            "theory_curves": theory_curves, "time_to_threshold": time_to_threshold,
            "deep_linear_learning_times": deep_linear_learning_times, "class_competition": class_competition_figure,
            "gradient_starvation": gradient_starvation_figure,
-           "curvature_sam": curvature_sam}
+           "curvature_sam": curvature_sam,
+           "weight_balancing": weight_balancing}
