@@ -12,6 +12,7 @@ def write(path: str, write_to: Callable[[str], None]) -> None:
     suffix = os.path.splitext(name)[1]  # kept, so that writers that go by the extension (savefig) still do
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.tmp-", suffix=suffix, dir=directory)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide results from the group on a shared cluster
     try:
         write_to(tmp)
         with open(tmp, "rb+") as f:
@@ -29,3 +30,10 @@ def write_bytes(path: str, write_to_file: Callable) -> None:
             write_to_file(f)
 
     write(path, to_path)
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it, so it is set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -304,3 +304,15 @@ def test_a_finite_blow_up_is_reported_as_exploded_not_ok(tiny_config):
                         progress=lambda s: None)
     table = history.members_table()
     assert table.status.tolist() == ["ok", "exploded"], table[["status", "final_loss"]]
+
+
+def test_written_files_follow_the_umask_so_a_shared_workdir_stays_readable(tmp_path):
+    """Every result goes through dynamics.atomic; its temporary file must not keep mkstemp's 0600."""
+    from dynamics import atomic
+
+    previous = os.umask(0o022)
+    try:
+        atomic.write_bytes(str(tmp_path / "result.bin"), lambda f: f.write(b"x"))
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "result.bin").stat().st_mode & 0o777 == 0o644
