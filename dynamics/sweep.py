@@ -114,10 +114,13 @@ def swept_keys(members: list) -> list:
 
 
 def traced_keys(config: dict) -> list:
-    """Keys whose values travel as traced numbers: the seed and the floats of model/loss/optimizer."""
+    """Keys whose values travel as traced numbers: the seed and the floats of model/loss/optimizer,
+    except the model's that shape its functions (the builder's arguments, the harmonic exponent):
+    the group's model is built once, so those split groups (only model.init_scale is traced)."""
     flat = flatten(config)
     return ["seed"] + [k for k, v in flat.items()
-                       if k.split(".")[0] in TRACED_SECTIONS and isinstance(v, float)]
+                       if k.split(".")[0] in TRACED_SECTIONS and isinstance(v, float)
+                       and (not k.startswith("model.") or k == "model.init_scale")]
 
 
 def group_key(config: dict, data_shapes) -> str:

@@ -21,6 +21,7 @@ from dynamics.data import Dataset, build_dataset
 from dynamics.errors import ConfigError, check_choice, check_keys, check_range
 from dynamics.history import History
 from dynamics.models import Model, build_model
+from dynamics.models.harmonic import with_harmonic_head
 from dynamics.optimizers import build_optimizer, needs_per_class_gradients, validate_optimizer
 
 SECTIONS = ("seed", "data", "model", "loss", "optimizer", "train", "select", "figures")
@@ -194,6 +195,10 @@ def validate(config: dict, pieces: Pieces) -> None:
         check_choice("metric (train.extra_metrics)", name, pieces.metrics)
     check_keys("model", config["model"], set(config["model"]) | {"name", "init_scale"})
     check_range("model.init_scale", config["model"]["init_scale"], 0.0)
+    check_range("model.harmonic_exponent", config["model"]["harmonic_exponent"], 0.0)
+    if config["model"]["harmonic_exponent"] and config["loss"]["name"] != "cross_entropy":
+        raise ConfigError("model.harmonic_exponent > 0 needs loss.name = cross_entropy (the harmonic loss is the "
+                          f"cross-entropy of the harmonic logits), got {config['loss']['name']!r}")
     losses.validate_loss(config["loss"])
     validate_optimizer(config["optimizer"], pieces.optimizers)
     check_keys("select", config["select"], ("rule", "metric"))
@@ -240,6 +245,7 @@ def plan(config: dict, members: list, pieces: Pieces = None) -> tuple:
     for indices in groups.values():
         cfg, data = configs[indices[0]], datasets[indices[0]]
         model = build_model(cfg["model"], data.x[:1], data.num_classes, pieces.models)
+        model = with_harmonic_head(model, cfg["model"]["harmonic_exponent"])
         train = cfg["train"]
         setup = Setup(cfg, model, log_steps(train["num_steps"], train["num_log_points"], train["log_spacing"]), pieces)
         keys = sweep.traced_keys(cfg)
