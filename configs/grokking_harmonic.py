@@ -28,13 +28,13 @@ def get_config(variant=""):
     c.optimizer.weight_decay = 1.0  # as grokking_modular: cross-entropy groks within the budget
     c.train.num_steps = 1200  # full-batch steps
     c.train.chunk_steps = 600  # two compiled chunks
-    c.train.num_log_points = 60  # log-spaced records (fit and generalisation steps are read off them)
+    c.train.num_log_points = 100  # log-spaced records, dense enough to catch the harmonic runs' brief peak
     c.train.extra_metrics = ("key_frequencies",)  # Fourier concentration of the token embedding
     c.figures = ("grokking_harmonic",)  # train/test accuracy per seed for each head; fit vs generalisation step
     if config.variant(variant, ("small",)) == "small":  # tests/test_harmonic_claims.py's instance
         c.train.num_steps = 500  # cross-entropy generalises by step 500 on seeds 0-2
         c.train.chunk_steps = 500  # one compiled chunk
-        c.train.num_log_points = 40  # fewer records
+        c.train.num_log_points = 80  # at 40 the log grid missed one harmonic seed's peak (seeds 0-5)
         c.train.extra_metrics = ()  # accuracy only
     return c
 

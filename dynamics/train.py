@@ -20,7 +20,7 @@ from dynamics.checkpoint import Checkpoints
 from dynamics.data import Dataset, build_dataset
 from dynamics.errors import ConfigError, check_choice, check_keys, check_range
 from dynamics.history import History
-from dynamics.models import Model, build_model
+from dynamics.models import TRAINER_KEYS, Model, build_model
 from dynamics.models.harmonic import with_harmonic_head
 from dynamics.optimizers import build_optimizer, needs_per_class_gradients, validate_optimizer
 
@@ -193,13 +193,13 @@ def validate(config: dict, pieces: Pieces) -> None:
         raise ConfigError(f"train.extra_metrics must be a tuple of metric names, got {train['extra_metrics']!r}")
     for name in train["extra_metrics"]:
         check_choice("metric (train.extra_metrics)", name, pieces.metrics)
-    check_keys("model", config["model"], set(config["model"]) | {"name", "init_scale"})
+    check_keys("model", config["model"], set(config["model"]) | set(TRAINER_KEYS))
     check_range("model.init_scale", config["model"]["init_scale"], 0.0)
     check_range("model.harmonic_exponent", config["model"]["harmonic_exponent"], 0.0)
+    losses.validate_loss(config["loss"])
     if config["model"]["harmonic_exponent"] and config["loss"]["name"] != "cross_entropy":
         raise ConfigError("model.harmonic_exponent > 0 needs loss.name = cross_entropy (the harmonic loss is the "
                           f"cross-entropy of the harmonic logits), got {config['loss']['name']!r}")
-    losses.validate_loss(config["loss"])
     validate_optimizer(config["optimizer"], pieces.optimizers)
     check_keys("select", config["select"], ("rule", "metric"))
     check_choice("selection rule (select.rule)", config["select"]["rule"], ("none", "best_lr"))
