@@ -2,8 +2,8 @@
 
 A sweep is a list of members; a member is a dict {dotted config key: value}. Build them with
 axis / product / zip / chain in a config file's get_sweep(). Numbers that only change values
-(the seed and every float of the model, loss and optimizer sections, and any data setting that
-keeps the data's shapes) are vmapped; members that differ in anything else form separate groups.
+(the seed, model.init_scale, every float of the loss and optimizer sections, and any data setting
+that keeps the data's shapes) are vmapped; members that differ in anything else form separate groups.
 """
 import builtins
 import itertools

@@ -85,7 +85,7 @@ def harmonic_run():
 
 @pytest.mark.slow
 def test_harmonic_loss_generalises_soon_after_fitting_cross_entropy_groks(harmonic_run):
-    """Baek et al. 2025 (Sec. 3, Fig. 3c): models trained with the harmonic loss grok less: test accuracy
+    """Baek et al. 2025 (Fig. 3c): models trained with the harmonic loss grok less: test accuracy
     follows train accuracy closely, where cross-entropy models lag far behind. Holds here, with a caveat
     the paper does not report: under this weight decay the harmonic runs lose their test accuracy again
     soon after reaching it. configs/grokking_harmonic.py:small: Baek et al.'s MLP on Z_31 addition,

@@ -4,8 +4,12 @@ The last Dense layer's rows w_k become class centres: the harmonic logit is the 
 d_k = ||w_k - h||_2 of the features h to centre k, HarMax gives p_k = d_k^-n / sum_j d_j^-n, and the
 harmonic loss is -log p_y. Since p = softmax(-n log d), the head returns the logits z_k = -n log d_k:
 the library's cross-entropy on them is the harmonic loss and argmax z = argmin d, so every loss,
-accuracy and metric of the library applies unchanged. Config key model.harmonic_exponent = n
-(0: the usual Dense head). Also here: Baek et al.'s MLP for two-token tasks (bottleneck_mlp).
+accuracy and metric of the library applies unchanged (the closed forms that assume logits W h + b check
+Model.harmonic_exponent). Config key model.harmonic_exponent = n
+(0: the usual Dense head). Their code (github.com/KindXiaoming/grow-crystals, src/utils/model.py,
+DistLayer) raises (d² + 1e-4) / min_j (d_j² + 1e-4) to the power -n': the same HarMax with n = 2n' but
+for the 1e-4, which breaks the scale invariance at small distances; here d² is only floored at its
+float32 rounding level. Also here: Baek et al.'s MLP for two-token tasks (bottleneck_mlp).
 """
 import flax.linen as nn
 import jax.numpy as jnp

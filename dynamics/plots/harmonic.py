@@ -25,8 +25,8 @@ def members_by_exponent(history) -> dict:
 def grokking_harmonic(history, path: str) -> None:
     """One panel per head: train (thin) and test (thick) accuracy of every seed against step (log x); then
     each member's generalisation step against its fit step (99% accuracy; a member that never reaches
-    it is left out, counted in the legend) with the diagonal, where no grokking lies (Baek et al.'s
-    Fig. 3c, axes swapped); and the embedding's key-frequency fraction when recorded."""
+    it is left out, counted in the legend) with the diagonal, where no grokking lies (as Baek et al.'s
+    Fig. 3c); and the embedding's key-frequency fraction when recorded."""
     groups = members_by_exponent(history)
     steps, shown = history.step, history.step > 0
     spectrum = "key_frequency_fraction" in history.records
