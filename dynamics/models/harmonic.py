@@ -12,6 +12,7 @@ for the 1e-4, which breaks the scale invariance at small distances; here d² is 
 float32 rounding level. Also here: Baek et al.'s MLP for two-token tasks (bottleneck_mlp).
 """
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 
 from dynamics.errors import ConfigError
@@ -22,21 +23,22 @@ from dynamics.models.base import Model, from_flax
 RELATIVE_FLOOR = float(jnp.finfo(jnp.float32).eps)
 
 
-def harmonic_logits(centers_CxD, features_NxD, exponent):
-    """-n log ||w_k - h_i||_2 [N, C] for centres w_k [C, D] and features h_i [N, D], computed in log
-    space: -(n/2) log d², with d² floored at RELATIVE_FLOOR (||w_k||² + ||h_i||²) (plus the smallest
-    normal float, for w = h = 0)."""
+def harmonic_logits(centers_CxD, features, exponent):
+    """-n log ||w_k - h||_2 [..., C] for centres w_k [C, D] and features h [..., D] (the last axis, as
+    the Dense head reads it), computed in log space: -(n/2) log d², with d² floored at
+    RELATIVE_FLOOR (||w_k||² + ||h||²) (plus the smallest normal float, for w = h = 0)."""
     w_sq = jnp.sum(centers_CxD**2, axis=-1)                  # [C]
-    h_sq = jnp.sum(features_NxD**2, axis=-1)[:, None]       # [N, 1]
+    h_sq = jnp.sum(features**2, axis=-1, keepdims=True)     # [..., 1]
     scale = w_sq + h_sq
-    d_sq = scale - 2.0 * features_NxD @ centers_CxD.T
+    d_sq = scale - 2.0 * features @ centers_CxD.T
     floor = RELATIVE_FLOOR * scale + jnp.finfo(d_sq.dtype).tiny
     return -0.5 * exponent * jnp.log(jnp.maximum(d_sq, floor))
 
 
 def with_harmonic_head(model: Model, exponent: float) -> Model:
     """The model with its last Dense layer read as class centres (model.classifier(params) [C, D]) and
-    its logits replaced by harmonic_logits of its features; exponent 0 returns the model unchanged.
+    its logits replaced by harmonic_logits of its features, shaped as the Dense head's logits (a sequence
+    model's features [N*T, D] give [N, T, C]); exponent 0 returns the model unchanged.
     The Dense layer's bias, if any, is no longer used (Baek et al.'s distance layer has none): its
     gradient is 0 and it stays at its initial value."""
     if exponent == 0:
@@ -46,8 +48,8 @@ def with_harmonic_head(model: Model, exponent: float) -> Model:
                           "features and classifier: linear, mlp, cnn, transformer, embed_mlp, ...)")
 
     def apply(params, x):
-        features = model.features(params, x)
-        return harmonic_logits(model.classifier(params), features.reshape(features.shape[0], -1), exponent)
+        logits = harmonic_logits(model.classifier(params), model.features(params, x), exponent)
+        return logits.reshape(jax.eval_shape(model.apply, params, x).shape)   # e.g. [N*T, C] -> [N, T, C]
 
     return model._replace(apply=apply, harmonic_exponent=float(exponent))
 
