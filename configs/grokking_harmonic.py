@@ -1,9 +1,10 @@
 """Harmonic loss against grokking (Baek, Liu, Tyagi, Tegmark 2025, "Harmonic Loss Trains Interpretable AI
-Models", Fig. 3c: harmonic models show less grokking; their code: notebooks/final_figures.ipynb). Baek et al.'s MLP (dynamics.models.harmonic.
-bottleneck_mlp) on modular addition in Z_31, trained as configs/grokking_modular.py:small (half the pairs,
-full-batch AdamW, lr 0.03, weight decay 1), once with the Dense head and cross-entropy and once with the
-harmonic head and loss (p_k ∝ ||w_k - h||^-n) at the exponents their code suggests (n' = 1, √D, D on the
-squared distance, D = 16: n = 2, 8, 32 on the distance), 8 seeds each (init and split).
+Models", Fig. 3c: harmonic models show less grokking; their code: notebooks/final_figures.ipynb).
+Baek et al.'s MLP (dynamics.models.harmonic.bottleneck_mlp) on modular addition in Z_31, trained as
+configs/grokking_modular.py:small (half the pairs, full-batch AdamW, lr 0.03, weight decay 1), once with
+the Dense head and cross-entropy and once with the harmonic head and loss (p_k ∝ ||w_k - h||^-n) at the
+exponents their code suggests (n' = 1, √D, D on the squared distance, D = 16: n = 2, 8, 32 on the
+distance), 8 seeds each (init and split).
 
 Measured (seeds 0-7; fit / generalisation step: first logged step at 99% train / test accuracy, grokking
 time their difference: predict.grokking, members.csv):
@@ -40,7 +41,7 @@ EXPONENTS = (0.0, 2.0, 8.0, 32.0)  # 0: Dense head + cross-entropy; n > 0: harmo
 
 
 def get_config(variant=""):
-    c = config.defaults(data="modular_arithmetic", model="bottleneck_mlp")  # Baek et al.'s MLP: 16-wide embedding, SiLU 100
+    c = config.defaults(data="modular_arithmetic", model="bottleneck_mlp")  # Baek et al.'s MLP: embedding 16, SiLU 100
     c.data.p = 31  # Z_31, the modulus of Baek et al.'s modular addition
     c.data.train_fraction = 0.5  # 480 training pairs, as grokking_modular:small
     c.optimizer.name = "adamw"  # AdamW, as Baek et al. and grokking_modular
