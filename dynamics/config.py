@@ -105,6 +105,7 @@ def defaults(data: str, model: str, datasets: dict = None, models: dict = None) 
     c.data = {"name": data, **builder_defaults("data", data, {**DATASETS, **(datasets or {})})}
     c.model = {"name": model, "init_scale": 1.0,  # init_scale multiplies the initial parameters
                **builder_defaults("model", model, {**MODELS, **(models or {})}, skip=2)}
+    c.model.harmonic_exponent = 0.0  # n > 0: harmonic head (Baek et al. 2025), logits -n log||w_k - h||; 0: Dense
     c.lock()
     return c
 

@@ -2,8 +2,8 @@
 
 A sweep is a list of members; a member is a dict {dotted config key: value}. Build them with
 axis / product / zip / chain in a config file's get_sweep(). Numbers that only change values
-(the seed and every float of the model, loss and optimizer sections, and any data setting that
-keeps the data's shapes) are vmapped; members that differ in anything else form separate groups.
+(the seed, model.init_scale, every float of the loss and optimizer sections, and any data setting
+that keeps the data's shapes) are vmapped; members that differ in anything else form separate groups.
 """
 import builtins
 import itertools
@@ -114,10 +114,13 @@ def swept_keys(members: list) -> list:
 
 
 def traced_keys(config: dict) -> list:
-    """Keys whose values travel as traced numbers: the seed and the floats of model/loss/optimizer."""
+    """Keys whose values travel as traced numbers: the seed and the floats of model/loss/optimizer,
+    except the model's that shape its functions (the builder's arguments, the harmonic exponent):
+    the group's model is built once, so those split groups (only model.init_scale is traced)."""
     flat = flatten(config)
     return ["seed"] + [k for k, v in flat.items()
-                       if k.split(".")[0] in TRACED_SECTIONS and isinstance(v, float)]
+                       if k.split(".")[0] in TRACED_SECTIONS and isinstance(v, float)
+                       and (not k.startswith("model.") or k == "model.init_scale")]
 
 
 def group_key(config: dict, data_shapes) -> str:

@@ -20,8 +20,9 @@ from dynamics.checkpoint import Checkpoints
 from dynamics.data import Dataset, build_dataset
 from dynamics.errors import ConfigError, check_choice, check_keys, check_range
 from dynamics.history import History
-from dynamics.models import Model, build_model
+from dynamics.models import TRAINER_KEYS, Model, build_model
 from dynamics.models.base import head_only
+from dynamics.models.harmonic import with_harmonic_head
 from dynamics.optimizers import (build_optimizer, max_norm, needs_per_class_gradients, needs_perturbed_gradient,
                                  sam_gradient, validate_optimizer)
 
@@ -212,9 +213,13 @@ def validate(config: dict, pieces: Pieces) -> None:
         raise ConfigError(f"train.extra_metrics must be a tuple of metric names, got {train['extra_metrics']!r}")
     for name in train["extra_metrics"]:
         check_choice("metric (train.extra_metrics)", name, pieces.metrics)
-    check_keys("model", config["model"], set(config["model"]) | {"name", "init_scale"})
+    check_keys("model", config["model"], set(config["model"]) | set(TRAINER_KEYS))
     check_range("model.init_scale", config["model"]["init_scale"], 0.0)
+    check_range("model.harmonic_exponent", config["model"]["harmonic_exponent"], 0.0)
     losses.validate_loss(config["loss"])
+    if config["model"]["harmonic_exponent"] and config["loss"]["name"] != "cross_entropy":
+        raise ConfigError("model.harmonic_exponent > 0 needs loss.name = cross_entropy (the harmonic loss is the "
+                          f"cross-entropy of the harmonic logits), got {config['loss']['name']!r}")
     validate_optimizer(config["optimizer"], pieces.optimizers)
     check_keys("select", config["select"], ("rule", "metric"))
     check_choice("selection rule (select.rule)", config["select"]["rule"], ("none", "best_lr"))
@@ -278,6 +283,7 @@ def plan(config: dict, members: list, pieces: Pieces = None) -> tuple:
     for indices in groups.values():
         cfg, data = configs[indices[0]], datasets[indices[0]]
         model = build_model(cfg["model"], data.x[:1], data.num_classes, pieces.models)
+        model = with_harmonic_head(model, cfg["model"]["harmonic_exponent"])
         if cfg["train"]["trainable"] == "head":
             model = head_only(model)
         train = cfg["train"]

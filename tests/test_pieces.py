@@ -66,7 +66,7 @@ def test_own_pieces_run_in_a_sweep_and_are_recorded_by_name(tmp_path):
     assert history.records["head_norm"].shape == (2, len(history.step))
     assert np.all(history.records["loss"][:, -1] < history.records["loss"][:, 0])  # it learns
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert saved["config"]["model"] == {"name": "tanh_net", "init_scale": 1.0, "width": 8}
+    assert saved["config"]["model"] == {"name": "tanh_net", "init_scale": 1.0, "harmonic_exponent": 0.0, "width": 8}
     assert (tmp_path / "run" / "figures" / "per_class_loss.png").stat().st_size > 0
 
 

@@ -182,7 +182,7 @@ def test_lr_selection_is_the_same_on_one_and_four_devices_and_across_init_seeds(
 def test_head_only_training_leaves_the_hidden_layers_at_their_init(tiny_config):
     """model.trainable='head' (Kunstner et al. 2024's last-layer runs): the optimizer moves the head only."""
     tiny_config["model"] = dict(name="mlp", hidden=(8,), use_bias=True, init="pytorch_uniform", trainable="head",
-                                init_scale=1.0)
+                                init_scale=1.0, harmonic_exponent=0.0)
     steps = {}
     for trainable in ("head", "all"):
         tiny_config["model"]["trainable"] = trainable

@@ -82,7 +82,8 @@ def head_per_class_grad_norms(model, params, x, y, loss_name: str, num_classes: 
 def has_dense_head_only(model, params) -> bool:
     """Whether the model's parameters are its last Dense layer alone (the linear model): then
     head_per_class_grad_norms is the whole gradient's norm."""
-    return model.features is not None and isinstance(params, dict) and set(params) == {"head"}
+    return (model.features is not None and isinstance(params, dict) and set(params) == {"head"}
+            and model.harmonic_exponent == 0)
 
 
 def tree_norm_per_class(tree):

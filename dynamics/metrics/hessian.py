@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 
 from dynamics import losses
+from dynamics.errors import ConfigError
 
 
 def logit_hessian_diagonal(loss_name: str, logits):
@@ -53,6 +54,9 @@ def per_class_hessian(model, params, data, config) -> dict:
     per_class_head_grad_norm [C]: ‖∇_{w_k} L‖; per_class_head_hessian_trace [C]: Tr ∇²_{w_k} L;
     head_grad_hessian_correlation: Pearson correlation of their logs over the classes present.
     """
+    if model.harmonic_exponent:
+        raise ConfigError("metric per_class_hessian needs a Dense last layer (logits W h + b); "
+                          "model.harmonic_exponent must be 0")
     has_bias = "bias" in params.get("head", {})
     grad_norm, trace = per_class_head_blocks(model, params, data.x, data.y, config["loss"]["name"], has_bias)
     present = (data.class_counts > 0).astype(jnp.float32)

@@ -1,4 +1,5 @@
-"""Models by name. `config.model` holds `name`, `init_scale` and exactly the keyword arguments of its builder.
+"""Models by name. `config.model` holds `name`, `init_scale`, `harmonic_exponent` (dynamics.models.harmonic)
+and exactly the keyword arguments of its builder.
 
 Every builder takes the dataset's example input and number of classes first.
 """
@@ -10,6 +11,7 @@ from dynamics.models.mlp import INITS, MLP
 from dynamics.models.cnn import cnn
 from dynamics.models.collapse import ufm
 from dynamics.models.grokking import diagonal_linear, embed_mlp, modular_transformer, two_layer_relu
+from dynamics.models.harmonic import bottleneck_mlp
 from dynamics.models.transformer import transformer
 from dynamics.models.solvable import deep_linear, linear_no_bias, unigram
 
@@ -49,12 +51,16 @@ MODELS = {"linear": linear, "mlp": mlp, "transformer": transformer, "cnn": cnn,
           "embed_mlp": embed_mlp, "modular_transformer": modular_transformer,
           "two_layer_relu": two_layer_relu, "diagonal_linear": diagonal_linear,
           "ufm": ufm, "unigram": unigram, "linear_no_bias": linear_no_bias,
-          "deep_linear": deep_linear}
+          "deep_linear": deep_linear,
+          "bottleneck_mlp": bottleneck_mlp}
+
+
+TRAINER_KEYS = ("name", "init_scale", "harmonic_exponent")  # config.model keys that are not the builder's
 
 
 def build_model(model_config: dict, example_x, num_classes: int, models: dict = MODELS) -> Model:
     """The named model; `init_scale` is applied by the trainer (it multiplies the initial parameters)."""
-    fields = {k: v for k, v in dict(model_config).items() if k not in ("name", "init_scale")}
+    fields = {k: v for k, v in dict(model_config).items() if k not in TRAINER_KEYS}
     name = model_config.get("name")
     check_choice("model (model.name)", name, models)
     builder = models[name]

@@ -14,6 +14,8 @@ class Model(NamedTuple):
     layer's weights [C, D], for models that have them (neural-collapse metrics use both).
     trainable(params) -> a prefix tree of bools, False where the optimizer must leave the parameters
     as initialised (None: train everything).
+    harmonic_exponent: n > 0 when the logits are the harmonic head's -n log ||w_k - h||
+    (dynamics.models.harmonic) rather than W h + b; closed forms that assume a Dense head check it.
     """
 
     init: Callable
@@ -21,6 +23,7 @@ class Model(NamedTuple):
     features: Optional[Callable] = None
     classifier: Optional[Callable] = None
     trainable: Optional[Callable] = None
+    harmonic_exponent: float = 0.0
 
 
 def from_flax(module, example_x, head: str = "head") -> Model:

@@ -105,6 +105,7 @@ from dynamics.plots.flows import deep_linear_learning_times, theory_curves, time
 from dynamics.plots.starvation import gradient_starvation_figure  # noqa: E402
 from dynamics.plots.curvature import curvature_sam  # noqa: E402
 from dynamics.plots.weight_balancing import weight_balancing  # noqa: E402
+from dynamics.plots.harmonic import grokking_harmonic  # noqa: E402
 
 FIGURES = {"per_class_loss": per_class_loss, "heavy_tail_buckets": heavy_tail_buckets,
            "reweighting": reweighting, "hessian_vs_frequency": hessian_vs_frequency,
@@ -116,4 +117,5 @@ FIGURES = {"per_class_loss": per_class_loss, "heavy_tail_buckets": heavy_tail_bu
            "deep_linear_learning_times": deep_linear_learning_times, "class_competition": class_competition_figure,
            "gradient_starvation": gradient_starvation_figure,
            "curvature_sam": curvature_sam,
-           "weight_balancing": weight_balancing}
+           "weight_balancing": weight_balancing,
+           "grokking_harmonic": grokking_harmonic}
