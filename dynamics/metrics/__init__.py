@@ -10,6 +10,7 @@ from dynamics.metrics.collapse import neural_collapse
 from dynamics.metrics.competition import class_gradient_gram, sgd_gradient_cosine
 from dynamics.metrics.grokking import flipped_label_accuracy, key_frequencies, progress_measures
 from dynamics.metrics.hessian import per_class_hessian
+from dynamics.metrics.noisy_labels import label_noise_fit, two_gaussians_alignment
 
 
 def per_class_gradients(sample_loss, params, x, y, num_classes: int, chunk: int = 64):
@@ -147,4 +148,6 @@ EXTRA_METRICS = {
     "per_class_hessian": per_class_hessian,
     "class_gradient_gram": class_gradient_gram,
     "sgd_gradient_cosine": sgd_gradient_cosine,
+    "label_noise_fit": label_noise_fit,
+    "two_gaussians_alignment": two_gaussians_alignment,
 }

@@ -102,6 +102,7 @@ from dynamics.plots.grokking import (grokking_diagonal, grokking_imbalanced, gro
 from dynamics.plots.heavy_tail import heavy_tail_buckets, hessian_vs_frequency, reweighting  # noqa: E402
 from dynamics.plots.competition import class_competition_figure  # noqa: E402
 from dynamics.plots.flows import deep_linear_learning_times, theory_curves, time_to_threshold  # noqa: E402
+from dynamics.plots.noisy_labels import noisy_labels  # noqa: E402
 
 FIGURES = {"per_class_loss": per_class_loss, "heavy_tail_buckets": heavy_tail_buckets,
            "reweighting": reweighting, "hessian_vs_frequency": hessian_vs_frequency,
@@ -110,4 +111,5 @@ FIGURES = {"per_class_loss": per_class_loss, "heavy_tail_buckets": heavy_tail_bu
            "grokking_modular": grokking_modular, "grokking_xor": grokking_xor,
            "grokking_diagonal": grokking_diagonal, "grokking_imbalanced": grokking_imbalanced,
            "theory_curves": theory_curves, "time_to_threshold": time_to_threshold,
-           "deep_linear_learning_times": deep_linear_learning_times, "class_competition": class_competition_figure}
+           "deep_linear_learning_times": deep_linear_learning_times, "class_competition": class_competition_figure,
+           "noisy_labels": noisy_labels}
