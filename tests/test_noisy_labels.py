@@ -45,9 +45,11 @@ def test_symmetric_noise_spreads_over_the_other_classes():
     np.testing.assert_allclose(np.bincount(moved, minlength=5)[1:] / noisy.sum(), 0.25, atol=0.02)
 
 
-@pytest.mark.parametrize("noise, message", [({"label_noise": "asym"}, "valid choices: none, pair, symmetric"),
-                                            ({"label_noise": "pair", "noise_rate": 1.5}, "noise_rate must be <= 1"),
-                                            ({"label_noise": "pair", "noise_seed": -1}, "noise_seed must be")])
+@pytest.mark.parametrize("noise, message", [
+    ({"label_noise": "asym", "noise_rate": 0.2, "noise_seed": 0}, "valid choices: none, pair, symmetric"),
+    ({"label_noise": "pair", "noise_rate": 1.5, "noise_seed": 0}, "noise_rate must be <= 1"),
+    ({"label_noise": "pair", "noise_rate": 0.2, "noise_seed": -1}, "noise_seed must be"),
+    ({"label_noise": "pair"}, r"missing keys \['noise_rate', 'noise_seed'\]")])
 def test_bad_label_noise_is_one_line(noise, message):
     with pytest.raises(ConfigError, match=message):
         build_dataset(digits_config(**noise))

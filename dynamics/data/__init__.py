@@ -34,7 +34,10 @@ def build_dataset(data_config: dict, datasets: dict = DATASETS) -> Dataset:
     name = fields.pop("name", None)
     check_choice("dataset (data.name)", name, datasets)
     builder = datasets[name]
-    noise = {key: fields.pop(key) for key in NOISE_DEFAULTS if key in fields}  # absent: clean labels
+    noise = {key: fields.pop(key) for key in NOISE_DEFAULTS if key in fields}  # all absent: clean labels
+    if noise and len(noise) < len(NOISE_DEFAULTS):
+        raise ConfigError(f"data: missing keys {sorted(set(NOISE_DEFAULTS) - set(noise))}; the label-noise keys "
+                          f"{sorted(NOISE_DEFAULTS)} come all together (config.defaults gives them) or not at all")
     check_keys(f"data for {name!r}", fields, inspect.signature(builder).parameters)
     seed = fields["seed"] if "seed" in fields else 0  # a builder's own seed: numpy takes only integers >= 0
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:

@@ -1,9 +1,21 @@
 """Early learning, then memorisation, of noisy labels (Liu et al. 2020, Fig. 1 and A.1)."""
 import numpy as np
 
-from dynamics.plots import bucket_colors, plt, representatives, save
+from dynamics.history import LR_KEY
+from dynamics.plots import bucket_colors, plt, save
 from dynamics.buckets import class_mean, frequency_buckets
 from dynamics.predict import noisy_labels as predicted
+
+
+SEEDS = (LR_KEY, "seed", "data.seed", "data.noise_seed")
+
+
+def first_seeds(history) -> list:
+    """One selected member per setting, whatever its initialisation, data and noise seeds, in member order."""
+    chosen = {}
+    for i in np.flatnonzero(history.selected):
+        chosen.setdefault(history.label(i, exclude=SEEDS), i)
+    return list(chosen.values())
 
 
 def noisy_labels(history, path: str) -> None:
@@ -12,7 +24,7 @@ def noisy_labels(history, path: str) -> None:
     n → ∞ theory dashed over its early-learning phase (theory/noisy_labels.py, where it applies).
     Bottom: the wrong labels memorised per frequency bucket of their true class (legend: wrong labels
     per class). Log-step axis (0, then log)."""
-    members = representatives(history)
+    members = first_seeds(history)
     rec, steps = history.records, history.step
     fig, axes = plt.subplots(2, len(members), figsize=(4.2 * len(members), 6.0), squeeze=False)
     for column, i in enumerate(members):
@@ -32,7 +44,7 @@ def noisy_labels(history, path: str) -> None:
                     label="n → ∞ theory: Φ(θ·v / σ||θ||)")
             ax.plot(steps[early], 1 - theory["accuracy"][early], color="tab:red", ls="--", lw=1)
             ax.plot(steps[early], theory["noisy_gradient_share"][early], color="tab:purple", ls="--", lw=1)
-        ax.set_title(history.label(i), fontsize=9)
+        ax.set_title(history.label(i, exclude=SEEDS) + " (first seed)", fontsize=9)
         ax.set_ylim(-0.02, 1.02)
         counts = rec["noisy_count"][i, 0]
         for color, bucket in zip(bucket_colors(len(frequency_buckets(counts))), frequency_buckets(counts)):
