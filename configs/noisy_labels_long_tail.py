@@ -33,4 +33,4 @@ def get_config(variant=""):
 
 def get_sweep(variant=""):
     seeds = range(2) if variant == "small" else range(5)
-    return [{"seed": s, "data.noise_seed": s} for s in seeds]  # init and noise vary; the digits split is fixed
+    return [{"seed": s, "data.seed": s, "data.noise_seed": s} for s in seeds]  # init, digits split and ranks, noise
