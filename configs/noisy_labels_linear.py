@@ -2,15 +2,24 @@
 Memorization of Noisy Labels" (Sec. 3, Theorem 1; App. B, Fig. A.1): a linear softmax classifier on
 two Gaussian clusters N(±v, σ² I_p), 30% of its training labels wrong, trained by full-batch gradient
 descent on the cross-entropy, first learns the true classes (test accuracy -> 1, the wrong labels
-predicted as their true class) and then memorises the wrong labels (p/n > 1 − noise rate: the noisy
+predicted as their true class) and then memorises the wrong labels (p/n = 0.8 > 1 − 0.3: the noisy
 classes are linearly separable, Theorem 6); early-learning regularisation (ELR, λ = 3, β = 0.7)
-prevents the memorisation. Measured: see the README's reproduction table.
-theory/noisy_labels.py's n → ∞ gradient descent (own derivation) is drawn over the early phase;
-agreement.csv holds its agreement and the memorisation predicted by Theorem 6.
+prevents the memorisation. theory/noisy_labels.py's n → ∞ gradient descent (own derivation) is drawn
+over the early phase.
+
+Measured (seeds 0-3; init, data and noise seeds together): cross-entropy: every wrong label predicted as
+its true class at the early-learning peak (steps 7-42), test accuracy 1.0 there; half the wrong labels
+memorised at steps 1224-1746; at step 30000 0.98-1.0 memorised, test accuracy 0.65-0.74; the wrong
+labels' share of Σ||p_i − y_i||² from 0.22-0.39 at step 0 to 0.69-0.70. ELR: nothing memorised,
+test accuracy 1.0. agreement.csv (all within tolerance): over the early phase max |θ·v − theory| /
+fixed point 0.006-0.032, |test accuracy − theory| 0.015-0.043, |wrong labels → true class − theory|
+0.040-0.119, |share − theory| 0.007-0.011; Theorem 6 (every member's data separable): 1 − memorised
+0-0.017. Small variant, seeds 0-5: 0.013-0.045, 0.012-0.041, 0.036-0.111, 0.007-0.017; 0.
 
 Run:     python -m dynamics.main --config=configs/noisy_labels_linear.py --workdir=runs/noisy_labels_linear
 Small:   python -m dynamics.main --config=configs/noisy_labels_linear.py:small --workdir=/tmp/noisy_labels_linear   (tests, notebooks, figures --small)
-Runtime: RUNTIME_FULL on a 2-core CPU; small: RUNTIME_SMALL.
+Runtime: 17 s of CPU (90 s wall on the shared, loaded 2-core machine), 8 members x 30000 GD steps;
+         small: 8 s of CPU (30 s wall, loaded), 6 members x 4000 steps.
 """
 from dynamics import config, sweep
 
