@@ -5,19 +5,19 @@ Long-tailed digits (class k keeps ~142/(k+1) training images, digit identities s
 the seed), 40% symmetric label noise in every class, an MLP trained full batch by Adam on the
 cross-entropy, 5 seeds (init, digits split and ranks, noise).
 
-Measured: the rare classes' wrong labels are memorised EARLIER. members.csv's
-memorisation_vs_frequency (Spearman correlation over the 10 classes between a true class's frequency and
-the step its wrong labels are half memorised) is +0.36, +0.58, +0.74, +0.52, +0.81 (mean +0.60); the 3
-rarest classes reach it at 0.87-0.99 of the member's median step, the 3 most frequent at 1.03-1.42
-(rare first in 5/5 seeds). The rare classes are also the least protected by early learning: at its
-peak 0.76-0.77 of their wrong labels are predicted as their true class (mean over seeds) against
-0.97-1.0 for the 3 most frequent. By the wrong label's (given) class there is no consistent order (Spearman -0.50 to +0.14,
-mean -0.16). With pair noise (--config.data.label_noise=pair: k -> k+1) the trend is weaker: +0.00 to
-+0.33 (mean +0.17), rare first in 4/5 seeds. Every wrong label is memorised by steps 389-635; test accuracy
-peaks at 0.77-0.83 and ends at 0.49-0.59. (ELR at Liu et al.'s λ = 3, β = 0.7 collapses this
-full-batch Adam MLP to one class: test accuracy <= 0.17 throughout, 5 seeds; with SGD momentum 0.9, batch
-64, step 0.02 it stops memorisation (0.09-0.11 memorised) but ends at test accuracy 0.33 and 0.67 on
-two seeds: not tuned, not claimed.)
+Measured: the rare classes' wrong labels are memorised EARLIER. members.csv's memorisation_vs_frequency
+(Spearman correlation over the 10 classes between a true class's frequency and the step its wrong labels
+are half memorised) is +0.36, +0.58, +0.74, +0.52, +0.81 (mean +0.60); the 3 rarest classes reach it at
+0.87-0.99 of the member's median step, the 3 most frequent at 1.03-1.42 (rare first in 5/5 seeds). The
+rare classes are also the least protected by early learning: at its peak 0.76-0.77 of their wrong labels
+are predicted as their true class (mean over seeds) against 0.97-1.0 for the 3 most frequent. By the
+wrong label's (given) class there is no consistent order (Spearman -0.50 to +0.14, mean -0.16). With
+pair noise (--config.data.label_noise=pair: k -> k+1) the trend is weaker: +0.00 to +0.33 (mean +0.17),
+rare first in 4/5 seeds. Every wrong label is memorised by steps 389-635; test accuracy peaks at
+0.77-0.83 and ends at 0.49-0.59. (ELR at Liu et al.'s λ = 3, β = 0.7 collapses this full-batch Adam MLP
+to one class: test accuracy <= 0.17 throughout, 5 seeds; with SGD momentum 0.9, batch 64, step 0.02 it
+stops memorisation (0.09-0.11 memorised) but ends at test accuracy 0.33 and 0.67 on two seeds: not
+tuned, not claimed.)
 
 Run:     python -m dynamics.main --config=configs/noisy_labels_long_tail.py --workdir=runs/noisy_labels_long_tail
 Small:   python -m dynamics.main --config=configs/noisy_labels_long_tail.py:small --workdir=/tmp/noisy_labels_long_tail   (figures --small)

@@ -38,8 +38,8 @@ def _sections() -> ml_collections.ConfigDict:
     c.loss.name = "cross_entropy"  # cross_entropy | square
     c.loss.reweight_exponent = 0.0  # class weights ∝ π_k^-p (0: plain loss)
     c.loss.logit_adjustment = 0.0  # τ in logits + τ log π (0: none)
-    c.loss.regularizer = "none"  # none | elr: early-learning regularisation (Liu et al. 2020), carries per-sample targets
-    c.loss.elr_lambda = 3.0  # ELR's λ in CE + λ mean log(1 − <p_i, t_i>) (Liu et al.'s CIFAR-10 symmetric-noise value)
+    c.loss.regularizer = "none"  # none | elr: early-learning regularisation (Liu et al. 2020; not in the loss record)
+    c.loss.elr_lambda = 3.0  # ELR's λ in CE + λ mean log(1 − <p_i, t_i>) (Liu et al.'s CIFAR-10 symmetric value)
     c.loss.elr_beta = 0.7  # ELR's β in t_i ← β t_i + (1 − β) p_i (likewise)
 
     c.optimizer = ml_collections.ConfigDict()

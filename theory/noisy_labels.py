@@ -41,7 +41,7 @@ T + (σ²/2) S a = 1 − 2ρ); at p ~ n the simulation follows this curve throug
 leaves it as it memorises (Theorem 6). The expectations over u are Gauss–Hermite sums.
 """
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import optimize, stats
 
 QUADRATURE_NODES = 80
 
