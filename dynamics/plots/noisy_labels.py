@@ -22,11 +22,15 @@ def noisy_labels(history, path: str) -> None:
     """Per setting (first seed), top: the clean labels fitted, the wrong labels predicted as their true
     class and memorised, test accuracy, and the wrong labels' share of the gradient coefficients; the
     n → ∞ theory dashed over its early-learning phase (theory/noisy_labels.py, where it applies).
-    Bottom: the wrong labels memorised per frequency bucket of their true class (legend: wrong labels
-    per class). Log-step axis (0, then log)."""
+    Middle: the wrong labels memorised per frequency bucket of their true class (legend: wrong labels
+    per class). Log-step axis (0, then log). With more than two classes, bottom: each class's
+    memorisation step (half its wrong labels fitted, after the early-learning peak) against its number
+    of wrong labels (log), every seed of the setting in its own colour, with members.csv's Spearman
+    correlation."""
     members = first_seeds(history)
     rec, steps = history.records, history.step
-    fig, axes = plt.subplots(2, len(members), figsize=(4.2 * len(members), 6.0), squeeze=False)
+    rows = 3 if history.class_counts.shape[-1] > 2 else 2
+    fig, axes = plt.subplots(rows, len(members), figsize=(4.2 * len(members), 3.0 * rows), squeeze=False)
     for column, i in enumerate(members):
         ax, below = axes[0, column], axes[1, column]
         curves = (("clean_fit_mean", "tab:green", "clean labels fitted"),
@@ -56,6 +60,23 @@ def noisy_labels(history, path: str) -> None:
             a.set_xscale("symlog", linthresh=1.0)
             a.set_xlim(0, steps[-1])
             a.set_xlabel("step (0, then log scale)")
+    if rows == 3:
+        correlation = predicted.member_columns(history)["memorisation_vs_frequency"]
+        for column, i in enumerate(members):
+            ax = axes[2, column]
+            seeds = [j for j in np.flatnonzero(history.selected) if history.label(j, exclude=SEEDS) ==
+                     history.label(i, exclude=SEEDS)]
+            for j in seeds:
+                ax.plot(rec["noisy_count"][j, 0], predicted.memorisation_steps(history, j, "noisy_fit"), "o",
+                        ms=3, alpha=0.7)
+            ax.set_xscale("log")
+            ax.minorticks_off()
+            counts = rec["noisy_count"][i, 0][rec["noisy_count"][i, 0] > 0]
+            ticks = [t for t in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000) if counts.min() <= t <= counts.max()]
+            ax.set_xticks(ticks, [str(t) for t in ticks])
+            ax.set_xlabel("wrong labels of the true class (∝ its frequency)")
+            ax.set_ylabel("memorisation step")
+            ax.set_title(f"Spearman ρ per seed: {', '.join(f'{correlation[j]:+.2f}' for j in seeds)}", fontsize=8)
     axes[0, 0].set_ylabel("share of samples")
     axes[0, -1].legend(fontsize=6, loc="center left")
     axes[1, -1].legend(fontsize=6, loc="upper left")
