@@ -44,7 +44,7 @@ def get_config(variant=""):
         c.data.num_samples = 150  # n is not stated: p/n = 0.67 lies in Theorem 1's range (1 − 0.4, 1)
         c.train.num_steps = 100000  # memorisation is slower here: 0.88-0.97 memorised at step 30000
         c.train.chunk_steps = 20000  # five compiled chunks
-    if variant == "small":  # tests/test_noisy_labels.py's instance
+    if variant == "small":  # tests/test_noisy_labels_claims.py's instance
         c.data.sigma = 0.15  # memorisation sooner (its scale is σ²)
         c.optimizer.learning_rate = 0.5  # early learning within ~10 steps
         c.train.num_steps = 4000  # every wrong label memorised by then

@@ -20,7 +20,7 @@ MEMORISED = 0.5  # the memorisation step: the first logged step where this share
 EARLY_SHARE = 0.9  # the early-learning phase: theory's θ·v within this share of its way to the fixed point
 SEPARABLE = "noisy_labels_separable"  # data record: 1 if the member's noisy training set is linearly separable
 
-# Tolerances of the agreement table: the margins tests/test_noisy_labels.py asserts on
+# Tolerances of the agreement table: the margins tests/test_noisy_labels_claims.py asserts on
 # configs/noisy_labels_linear.py:small over seeds 0-2, measured there over seeds 0-5 (init, data and noise
 # seeds together). The early-phase gaps are finite-n effects (n = 200, p = 160) plus the test set's and
 # the 60 wrong labels' sampling (one wrong label is 0.017).
