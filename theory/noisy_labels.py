@@ -52,26 +52,41 @@ def _gauss_hermite():
     return nodes, weights / weights.sum()
 
 
+NODES, WEIGHTS = _gauss_hermite()
+
+
+def _half_tanh_moments(w):
+    """(E tanh(w/2), E sech²(w/2)) over the quadrature nodes w [nodes] (sech² = 1 − tanh²: no overflow)."""
+    tanh = np.tanh(w / 2)
+    return WEIGHTS @ tanh, WEIGHTS @ (1.0 - tanh**2)
+
+
 def population_trajectory(steps, learning_rate: float, sigma: float, noise_rate: float, a0: float, b0: float):
     """(a_t, b_t) [len(steps)] of gradient descent at step size η = learning_rate on Θ in the n → ∞ limit
     (module docstring, own derivation), from a0 = θ_0·v, b0 = ||θ_0 − a0 v|| at the given (sorted,
     integer) steps. noise_rate: ρ, the share of wrong labels."""
     steps = np.asarray(steps, dtype=np.int64)
-    u, weight = _gauss_hermite()
     a, b = float(a0), float(b0)
     out_a, out_b = np.empty(len(steps)), np.empty(len(steps))
     t = 0
     for k, target in enumerate(steps):
         while t < target:
-            r = np.hypot(a, b)
-            w = a - sigma * r * u
-            tanh, sech2 = np.tanh(w / 2), 1.0 / np.cosh(w / 2) ** 2
-            T, S = weight @ tanh, weight @ sech2
+            T, S = _half_tanh_moments(a - sigma * np.hypot(a, b) * NODES)
             a, b = a - learning_rate * (T - (1 - 2 * noise_rate) + 0.5 * sigma**2 * S * a), \
                 b * (1 - learning_rate * 0.5 * sigma**2 * S)
             t += 1
         out_a[k], out_b[k] = a, b
     return out_a, out_b
+
+
+def population_fixed_point(sigma: float, noise_rate: float) -> float:
+    """The a where the n → ∞ gradient descent comes to rest (b → 0 there, r = a): the root of
+    E tanh(w/2) + (σ²/2) E sech²(w/2) a = 1 − 2ρ, w = a (1 − σu) (own derivation, module docstring)."""
+    def excess(a):
+        T, S = _half_tanh_moments(a * (1 - sigma * NODES))
+        return T + 0.5 * sigma**2 * S * a - (1 - 2 * noise_rate)
+
+    return float(optimize.brentq(excess, 1e-12, 1e3))
 
 
 def accuracy(a, b, sigma: float):
@@ -83,10 +98,9 @@ def accuracy(a, b, sigma: float):
 def squared_residuals(a, b, sigma: float):
     """(clean, wrong) [len(a)]: the mean of ||p − y||² over the clean and the wrongly labelled samples at
     n = ∞ (module docstring, own derivation)."""
-    u, weight = _gauss_hermite()
     a, b = np.atleast_1d(a)[:, None], np.atleast_1d(b)[:, None]
-    tanh = np.tanh((a - sigma * np.hypot(a, b) * u) / 2)
-    return ((1 - tanh) ** 2 / 2) @ weight, ((1 + tanh) ** 2 / 2) @ weight
+    tanh = np.tanh((a - sigma * np.hypot(a, b) * NODES) / 2)
+    return ((1 - tanh) ** 2 / 2) @ WEIGHTS, ((1 + tanh) ** 2 / 2) @ WEIGHTS
 
 
 def noisy_gradient_share(a, b, sigma: float, noise_rate: float):

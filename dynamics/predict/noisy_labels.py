@@ -97,7 +97,7 @@ def early_prediction(history, i: int) -> dict:
     a0, r0 = float(rec["alignment"][i, 0]), float(rec["classifier_norm"][i, 0])
     b0 = np.sqrt(max(r0**2 - a0**2, 0.0))
     a, b = theory.population_trajectory(history.step, lr, sigma, rho, a0, b0)
-    fixed = theory.population_trajectory([int(history.step[-1]) + int(10 / lr / sigma**2)], lr, sigma, rho, a0, b0)[0][0]
+    fixed = theory.population_fixed_point(sigma, rho)
     return {"alignment": a, "classifier_norm": np.hypot(a, b), "accuracy": theory.accuracy(a, b, sigma),
             "noisy_gradient_share": theory.noisy_gradient_share(a, b, sigma, rho), "fixed_alignment": fixed,
             "early": np.abs(a - a0) <= EARLY_SHARE * abs(fixed - a0)}
