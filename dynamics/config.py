@@ -39,6 +39,9 @@ def _sections() -> ml_collections.ConfigDict:
     c.loss.reweight_exponent = 0.0  # class weights ∝ π_k^-p (0: plain loss)
     c.loss.logit_adjustment = 0.0  # τ in logits + τ log π (0: none)
     c.loss.spectral_decoupling = 0.0  # λ of the logit penalty λ/2 ‖z‖² per sample (Pezeshki et al. 2021; 0: none)
+    c.loss.regularizer = "none"  # none | elr: early-learning regularisation (Liu et al. 2020; not in the loss record)
+    c.loss.elr_lambda = 3.0  # ELR's λ in CE + λ mean log(1 − <p_i, t_i>) (Liu et al.'s CIFAR-10 symmetric value)
+    c.loss.elr_beta = 0.7  # ELR's β in t_i ← β t_i + (1 − β) p_i (likewise)
 
     c.optimizer = ml_collections.ConfigDict()
     c.optimizer.name = "gd"  # a name from dynamics.optimizers.DIRECTIONS
@@ -99,10 +102,12 @@ def defaults(data: str, model: str, datasets: dict = None, models: dict = None) 
     datasets / models: a caller's own builders {name: fn}, besides the library's.
     """
     from dynamics.data import DATASETS
+    from dynamics.data.noisy_labels import NOISE_DEFAULTS
     from dynamics.models import MODELS
 
     c = _sections()
-    c.data = {"name": data, **builder_defaults("data", data, {**DATASETS, **(datasets or {})})}
+    c.data = {"name": data, **builder_defaults("data", data, {**DATASETS, **(datasets or {})}),
+              **NOISE_DEFAULTS}  # every dataset's label-noise keys (dynamics.data.noisy_labels.with_label_noise)
     c.model = {"name": model, "init_scale": 1.0,  # init_scale multiplies the initial parameters
                **builder_defaults("model", model, {**MODELS, **(models or {})}, skip=2)}
     c.model.harmonic_exponent = 0.0  # n > 0: harmonic head (Baek et al. 2025), logits -n log||w_k - h||; 0: Dense

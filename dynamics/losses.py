@@ -2,7 +2,7 @@
 import jax
 import jax.numpy as jnp
 
-from dynamics.errors import check_choice, check_keys, check_range
+from dynamics.errors import ConfigError, check_choice, check_keys, check_range
 
 
 def cross_entropy(logits, labels):
@@ -51,24 +51,49 @@ def class_weights(class_counts, reweight_exponent):
     return raw / jnp.sum(probs * raw)
 
 
+REGULARIZERS = ("none", "elr")
+ELR_CLAMP = 1e-4  # Liu et al.'s code clamps the probabilities to [1e-4, 1 - 1e-4] in ELR
+
+
 def modifications(loss_config: dict, allowed: tuple = ()) -> list:
     """The loss options that make the objective other than the plain mean loss (class weights, logit
-    adjustment, penalties), less those in `allowed`: predictions made for the plain loss check it is []."""
-    plain = {"reweight_exponent": 0.0, "logit_adjustment": 0.0, "spectral_decoupling": 0.0}
+    adjustment, penalties, regularisers), less those in `allowed`: predictions made for the plain loss
+    check it is []."""
+    plain = {"reweight_exponent": 0.0, "logit_adjustment": 0.0, "spectral_decoupling": 0.0, "regularizer": "none"}
     return [k for k, v in plain.items() if k not in allowed and loss_config[k] != v]
 
 
 def validate_loss(loss_config: dict) -> None:
-    check_keys("loss", loss_config, ("name", "reweight_exponent", "logit_adjustment", "spectral_decoupling"))
+    check_keys("loss", loss_config, ("name", "reweight_exponent", "logit_adjustment", "spectral_decoupling",
+                                     "regularizer", "elr_lambda", "elr_beta"))
     check_choice("loss (loss.name)", loss_config["name"], LOSSES)
     check_range("loss.reweight_exponent", loss_config["reweight_exponent"], 0.0, 2.0)
     check_range("loss.logit_adjustment", loss_config["logit_adjustment"])
     check_range("loss.spectral_decoupling", loss_config["spectral_decoupling"], 0.0)
+    check_choice("loss regularizer (loss.regularizer)", loss_config["regularizer"], REGULARIZERS)
+    check_range("loss.elr_lambda", loss_config["elr_lambda"], 0.0)
+    check_range("loss.elr_beta", loss_config["elr_beta"], 0.0, 1.0)
+    if loss_config["elr_beta"] == 1.0:
+        raise ConfigError("loss.elr_beta must be < 1 (β = 1 never updates the targets)")
 
 
-def training_loss(loss_config: dict, logits, labels, class_counts):
+def elr_probabilities(logits):
+    """softmax(logits) clamped to [ELR_CLAMP, 1 - ELR_CLAMP], as Liu et al.'s code feeds ELR."""
+    return jnp.clip(jax.nn.softmax(logits, axis=-1), ELR_CLAMP, 1.0 - ELR_CLAMP)
+
+
+def elr_targets(loss_config: dict, targets, logits):
+    """Liu et al. 2020 (Sec. 4.3): t_i ← β t_i + (1 − β) p_i, with p_i the (detached) prediction at the
+    current parameters, normalised to sum to 1 after clamping as in their code; t_i starts at 0."""
+    p = jax.lax.stop_gradient(elr_probabilities(logits))
+    beta = loss_config["elr_beta"]
+    return beta * targets + (1.0 - beta) * p / jnp.sum(p, axis=-1, keepdims=True)
+
+
+def training_loss(loss_config: dict, logits, labels, class_counts, targets=None):
     """The objective: mean over samples of w_y * loss(logits + tau log π, y), plus λ/2 ‖logits‖² per
-    sample under spectral decoupling.
+    sample under spectral decoupling, plus, with ELR targets t [..., C] (loss.regularizer = "elr"),
+    λ mean log(1 − <p_i, t_i>) (Liu et al. 2020, eq. 7).
 
     Reweighting as in Kunstner et al. 2024 (app.), logit adjustment as in Menon et al. 2021 (eq. 10),
     spectral decoupling as in Pezeshki et al. 2021 (λ/2 ‖ŷ‖² in place of λ/2 ‖θ‖²).
@@ -77,7 +102,11 @@ def training_loss(loss_config: dict, logits, labels, class_counts):
     adjusted = logits + loss_config["logit_adjustment"] * jnp.log(jnp.maximum(probs, 1e-30))
     per_sample = LOSSES[loss_config["name"]](adjusted, labels)
     weights = class_weights(class_counts, loss_config["reweight_exponent"])[labels]
-    return jnp.mean(weights * per_sample) + spectral_decoupling(logits, loss_config["spectral_decoupling"])
+    loss = jnp.mean(weights * per_sample) + spectral_decoupling(logits, loss_config["spectral_decoupling"])
+    if targets is None:
+        return loss
+    agreement = jnp.sum(elr_probabilities(logits) * targets, axis=-1)
+    return loss + loss_config["elr_lambda"] * jnp.mean(jnp.log(1.0 - agreement))
 
 
 def spectral_decoupling(logits, strength):

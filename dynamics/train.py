@@ -34,11 +34,13 @@ MATMUL_PRECISIONS = ("float32", "high", "bfloat16")  # jax.default_matmul_precis
 
 
 class TrainState(NamedTuple):
-    """One member's state. diverged_step is -1 while the loss and parameters are finite."""
+    """One member's state. diverged_step is -1 while the loss and parameters are finite. targets: ELR's
+    per-sample targets [N, C] (loss.regularizer = "elr", losses.elr_targets), else None."""
 
     params: Any
     opt_state: Any
     diverged_step: jax.Array
+    targets: Any = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,15 +105,17 @@ def init_state(setup: Setup, numbers: dict, data: Dataset, params=None) -> Train
     if params is None:
         params = jax.tree.map(lambda p: p * cfg["model"]["init_scale"], setup.model.init(init_key))
     opt_state = optimizer(setup, cfg, params).init(params)
-    return TrainState(params, opt_state, jnp.int32(-1))
+    targets = jnp.zeros(np.shape(data.y) + (data.num_classes,)) if cfg["loss"]["regularizer"] == "elr" else None
+    return TrainState(params, opt_state, jnp.int32(-1), targets)
 
 
 def _batch(cfg: dict, data: Dataset, key):
+    """(x, y, which samples: an index array, or slice(None) for the full batch)."""
     size = cfg["train"]["batch_size"]
     if size == 0:
-        return data.x, data.y
+        return data.x, data.y, slice(None)
     idx = jax.random.permutation(key, data.y.shape[0])[:size]
-    return data.x[idx], data.y[idx]
+    return data.x[idx], data.y[idx], idx
 
 
 def train_step(setup: Setup, numbers: dict, data: Dataset, state: TrainState, step) -> TrainState:
@@ -119,15 +123,19 @@ def train_step(setup: Setup, numbers: dict, data: Dataset, state: TrainState, st
     but too large for their norm, e.g. normalised GD at lr 1e30) freezes the member: it diverged."""
     cfg = resolve(setup, numbers)
     key = jax.random.fold_in(member_keys(numbers["seed"])[1], step)
-    x, y = _batch(cfg, data, key)
+    x, y, idx = _batch(cfg, data, key)
     model, loss_cfg = setup.model, cfg["loss"]
 
-    def objective(params):
-        return losses.training_loss(loss_cfg, model.apply(params, x), y, data.class_counts)
+    def objective(params):  # ELR's targets are updated from this step's predictions first (Liu et al., Alg. 1)
+        logits = model.apply(params, x)
+        targets = None if state.targets is None else losses.elr_targets(loss_cfg, state.targets[idx], logits)
+        return losses.training_loss(loss_cfg, logits, y, data.class_counts, targets), targets
 
-    loss, grads = jax.value_and_grad(objective)(state.params)
+    (loss, targets), grads = jax.value_and_grad(objective, has_aux=True)(state.params)
     if needs_perturbed_gradient(cfg["optimizer"]["name"]):
-        grads = sam_gradient(jax.grad(objective), state.params, grads, cfg["optimizer"]["rho"])
+        grads = sam_gradient(jax.grad(lambda p: objective(p)[0]), state.params, grads, cfg["optimizer"]["rho"])
+    if targets is not None:
+        targets = state.targets.at[idx].set(targets)
     if needs_per_class_gradients(cfg["optimizer"]["name"]):
         def sample_loss(params, xi, yi):
             return losses.training_loss(loss_cfg, model.apply(params, xi[None]), yi[None], data.class_counts)
@@ -138,9 +146,10 @@ def train_step(setup: Setup, numbers: dict, data: Dataset, state: TrainState, st
     finite = jnp.isfinite(loss) & jnp.isfinite(metrics.param_norm(params))  # an overflowing norm is divergence too
     alive = state.diverged_step < 0
     keep_new = alive & finite
-    new = jax.tree.map(lambda a, b: jnp.where(keep_new, a, b), (params, opt_state), (state.params, state.opt_state))
+    new = jax.tree.map(lambda a, b: jnp.where(keep_new, a, b), (params, opt_state, targets),
+                       (state.params, state.opt_state, state.targets))
     diverged_step = jnp.where(alive & ~finite, jnp.int32(step), state.diverged_step)
-    return TrainState(new[0], new[1], diverged_step)
+    return TrainState(new[0], new[1], diverged_step, new[2])
 
 
 def record(setup: Setup, numbers: dict, data: Dataset, state: TrainState) -> dict:
@@ -221,6 +230,9 @@ def validate(config: dict, pieces: Pieces) -> None:
         raise ConfigError("model.harmonic_exponent > 0 needs loss.name = cross_entropy (the harmonic loss is the "
                           f"cross-entropy of the harmonic logits), got {config['loss']['name']!r}")
     validate_optimizer(config["optimizer"], pieces.optimizers)
+    if config["loss"]["regularizer"] != "none" and needs_per_class_gradients(config["optimizer"]["name"]):
+        raise ConfigError(f"loss.regularizer {config['loss']['regularizer']!r} needs the plain gradient; optimizer "
+                          f"{config['optimizer']['name']!r} takes per-class gradients of the unregularised loss")
     check_keys("select", config["select"], ("rule", "metric"))
     check_choice("selection rule (select.rule)", config["select"]["rule"], ("none", "best_lr"))
     if not isinstance(config["select"]["metric"], str):

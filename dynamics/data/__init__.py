@@ -1,4 +1,5 @@
-"""Datasets by name. `config.data` holds `name` plus exactly the keyword arguments of its builder."""
+"""Datasets by name. `config.data` holds `name`, exactly the keyword arguments of its builder, and the
+label-noise keys every dataset takes (dynamics.data.noisy_labels.with_label_noise)."""
 import inspect
 
 import numpy as np
@@ -7,6 +8,7 @@ from dynamics.data.dataset import Dataset
 from dynamics.data.digits import digits_barcoded, digits_long_tail
 from dynamics.data.grokking import modular_arithmetic, sparse_classification, xor_clusters
 from dynamics.data.starvation import two_features
+from dynamics.data.noisy_labels import NOISE_DEFAULTS, two_gaussians, with_label_noise
 from dynamics.data.synthetic import synthetic
 from dynamics.data.ufm import ufm
 from dynamics.data.text import cached_text, local_text, wordfreq_markov
@@ -24,6 +26,7 @@ DATASETS = {
     "cached_text": cached_text,
     "ufm": ufm,
     "two_features": two_features,
+    "two_gaussians": two_gaussians,
 }
 
 
@@ -33,11 +36,15 @@ def build_dataset(data_config: dict, datasets: dict = DATASETS) -> Dataset:
     name = fields.pop("name", None)
     check_choice("dataset (data.name)", name, datasets)
     builder = datasets[name]
+    noise = {key: fields.pop(key) for key in NOISE_DEFAULTS if key in fields}  # all absent: clean labels
+    if noise and len(noise) < len(NOISE_DEFAULTS):
+        raise ConfigError(f"data: missing keys {sorted(set(NOISE_DEFAULTS) - set(noise))}; the label-noise keys "
+                          f"{sorted(NOISE_DEFAULTS)} come all together (config.defaults gives them) or not at all")
     check_keys(f"data for {name!r}", fields, inspect.signature(builder).parameters)
     seed = fields["seed"] if "seed" in fields else 0  # a builder's own seed: numpy takes only integers >= 0
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ConfigError(f"data.seed must be an integer >= 0, got {seed!r}")
-    dataset = builder(**fields)
+    dataset = with_label_noise(builder(**fields), **noise)
     for split, x in (("training", dataset.x), ("test", dataset.x_test)):
         if x is not None and np.issubdtype(np.asarray(x).dtype, np.floating) and not np.isfinite(x).all():
             raise ConfigError(f"{name}: the {split} inputs contain NaN or Inf")

@@ -12,6 +12,7 @@ from dynamics.metrics.competition import class_gradient_gram, sgd_gradient_cosin
 from dynamics.metrics.grokking import flipped_label_accuracy, key_frequencies, progress_measures
 from dynamics.metrics.hessian import per_class_hessian
 from dynamics.metrics.starvation import feature_responses
+from dynamics.metrics.noisy_labels import label_noise_fit, two_gaussians_alignment
 
 
 def per_class_gradients(sample_loss, params, x, y, num_classes: int, chunk: int = 64):
@@ -153,4 +154,6 @@ EXTRA_METRICS = {
     "feature_responses": feature_responses,
     "class_hessian_spectrum": class_hessian_spectrum,
     "classifier_norms": classifier_norms,
+    "label_noise_fit": label_noise_fit,
+    "two_gaussians_alignment": two_gaussians_alignment,
 }

@@ -106,6 +106,7 @@ from dynamics.plots.starvation import gradient_starvation_figure  # noqa: E402
 from dynamics.plots.curvature import curvature_sam  # noqa: E402
 from dynamics.plots.weight_balancing import weight_balancing  # noqa: E402
 from dynamics.plots.harmonic import grokking_harmonic  # noqa: E402
+from dynamics.plots.noisy_labels import noisy_labels  # noqa: E402
 
 FIGURES = {"per_class_loss": per_class_loss, "heavy_tail_buckets": heavy_tail_buckets,
            "reweighting": reweighting, "hessian_vs_frequency": hessian_vs_frequency,
@@ -118,4 +119,5 @@ FIGURES = {"per_class_loss": per_class_loss, "heavy_tail_buckets": heavy_tail_bu
            "gradient_starvation": gradient_starvation_figure,
            "curvature_sam": curvature_sam,
            "weight_balancing": weight_balancing,
-           "grokking_harmonic": grokking_harmonic}
+           "grokking_harmonic": grokking_harmonic,
+           "noisy_labels": noisy_labels}

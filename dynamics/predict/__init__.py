@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from dynamics import sweep
-from dynamics.predict import collapse, competition, flows, grokking, starvation
+from dynamics.predict import collapse, competition, flows, grokking, noisy_labels, starvation
 
-PHENOMENA = (flows, competition, grokking, collapse, starvation)
+PHENOMENA = (flows, competition, grokking, collapse, starvation, noisy_labels)
 COLUMNS = ("member", "prediction", "quantity", "error", "tolerance", "within_tolerance")
 
 
