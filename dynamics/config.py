@@ -60,6 +60,7 @@ def _sections() -> ml_collections.ConfigDict:
     c.train.extra_metrics = ()  # names from dynamics.metrics.EXTRA_METRICS
     c.train.checkpoint_keep = 2  # checkpoints kept in DIR/checkpoints (one saved per chunk; resume by relaunching)
     c.train.matmul_precision = "float32"  # float32 | high | bfloat16: jax.default_matmul_precision (TPU: 3 / 1 bf16 passes; GPU: TF32 for both; CPU: float32)
+    c.train.kernel_probe_size = 32  # training samples (the first ones) on which the kernel_distance metric takes the NTK
 
     c.select = ml_collections.ConfigDict()
     c.select.rule = "none"  # none | best_lr: per setting, the learning rate with the best score

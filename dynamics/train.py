@@ -25,7 +25,8 @@ from dynamics.optimizers import build_optimizer, needs_per_class_gradients, vali
 
 SECTIONS = ("seed", "data", "model", "loss", "optimizer", "train", "select", "figures")
 TRAIN_KEYS = ("num_steps", "batch_size", "chunk_steps", "num_log_points", "log_spacing",
-              "per_class_grad_norm", "extra_metrics", "checkpoint_keep", "matmul_precision")
+              "per_class_grad_norm", "extra_metrics", "checkpoint_keep", "matmul_precision",
+              "kernel_probe_size")
 MATMUL_PRECISIONS = ("float32", "high", "bfloat16")  # jax.default_matmul_precision's HIGHEST, HIGH, DEFAULT
 
 
@@ -87,10 +88,16 @@ def optimizer(setup: Setup, cfg: dict, params) -> optax.GradientTransformation:
     return optax.multi_transform({"train": tx, "freeze": optax.set_to_zero()}, labels)
 
 
+def initial_params(model: Model, cfg: dict):
+    """A member's parameters at step 0 (cfg: its resolved config; numbers may be traced). The kernel
+    metric (dynamics.metrics.kernel) calls it too, to compare the NTK with the one at step 0."""
+    init_key, _ = member_keys(cfg["seed"])
+    return jax.tree.map(lambda p: p * cfg["model"]["init_scale"], model.init(init_key))
+
+
 def init_state(setup: Setup, numbers: dict, data: Dataset) -> TrainState:
     cfg = resolve(setup, numbers)
-    init_key, _ = member_keys(numbers["seed"])
-    params = jax.tree.map(lambda p: p * cfg["model"]["init_scale"], setup.model.init(init_key))
+    params = initial_params(setup.model, cfg)
     opt_state = optimizer(setup, cfg, params).init(params)
     return TrainState(params, opt_state, jnp.int32(-1))
 
@@ -175,7 +182,7 @@ def validate(config: dict, pieces: Pieces) -> None:
         raise ConfigError(f"seed must be an integer in [0, 2^31), got {seed!r}")
     train = config["train"]
     check_keys("train", train, TRAIN_KEYS)
-    for key in ("num_steps", "chunk_steps", "num_log_points", "checkpoint_keep"):
+    for key in ("num_steps", "chunk_steps", "num_log_points", "checkpoint_keep", "kernel_probe_size"):
         value = train[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"train.{key} must be a positive integer, got {value!r}")

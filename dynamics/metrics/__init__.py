@@ -10,6 +10,7 @@ from dynamics.metrics.collapse import neural_collapse
 from dynamics.metrics.competition import class_gradient_gram, sgd_gradient_cosine
 from dynamics.metrics.grokking import flipped_label_accuracy, key_frequencies, progress_measures
 from dynamics.metrics.hessian import per_class_hessian
+from dynamics.metrics.kernel import kernel_distance
 
 
 def per_class_gradients(sample_loss, params, x, y, num_classes: int, chunk: int = 64):
@@ -147,4 +148,5 @@ EXTRA_METRICS = {
     "per_class_hessian": per_class_hessian,
     "class_gradient_gram": class_gradient_gram,
     "sgd_gradient_cosine": sgd_gradient_cosine,
+    "kernel_distance": kernel_distance,
 }
