@@ -34,6 +34,7 @@ def get_config(variant=""):
     c.train.num_steps = 220000  # 1.6 x the largest predicted transition step (alpha 3, lambda 0.01: 134k)
     c.train.chunk_steps = 20000  # steps per compiled scan
     c.train.num_log_points = 200  # log-spaced records
+    c.train.extra_metrics = ("kernel_distance",)  # NTK distance from init and kernel-target alignment (Kumar et al.)
     c.figures = ("grokking_diagonal",)  # test error vs kernel / sparse predictors and the predicted transition
     if config.variant(variant, ("small",)) == "small":  # tests/test_grokking_claims.py's instance
         c.model.init_scale = 1.5  # the smallest alpha of the grid

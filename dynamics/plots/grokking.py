@@ -132,24 +132,32 @@ def grokking_xor(history, path: str) -> None:
 def grokking_diagonal(history, path: str) -> None:
     """Lyu et al. 2024 (Sec. 3.2.3): the diagonal net's test 0-1 error against step for every
     (alpha, lambda), the kernel / sparse predictors' errors and the predicted transition steps dashed;
-    measured vs predicted transition step (factor-2 band); plateau and final error vs the predictors.
-    Members without a prediction (not GD with weight decay) get their curve only."""
+    measured vs predicted transition step (factor-2 band); plateau and final error vs the predictors;
+    if recorded (train.extra_metrics 'kernel_distance'), the NTK's distance from its initial value (solid)
+    and its alignment with the labels (thin), the predicted transition dashed (Kumar et al. 2024: the
+    change of test error is the exit from the kernel regime). Members without a prediction (not GD with
+    weight decay) get their curves only."""
     configs = sweep.member_configs(history.config, history.members)
     steps = history.step
     shown = steps > 0
     colors = _member_colors(len(configs))
-    fig, axes = plt.subplots(1, 3, figsize=(13.5, 3.6))
+    kernel = "kernel_distance" in history.records
+    fig, axes = plt.subplots(1, 4 if kernel else 3, figsize=(18.0 if kernel else 13.5, 3.6))
     predictions = []
     for color, (i, cfg) in zip(colors, enumerate(configs)):
         error = 1.0 - history.records["test_accuracy"][i]
         label = f"α={cfg['model']['init_scale']:g} λ={cfg['optimizer']['weight_decay']:g}"
         axes[0].plot(steps[shown], error[shown], color=color, label=label)
+        if kernel:
+            axes[3].plot(steps[shown], history.records["kernel_distance"][i][shown], color=color, label=label)
+            axes[3].plot(steps[shown], history.records["kernel_alignment"][i][shown], color=color, lw=0.8, alpha=0.7)
         pred = predicted.diagonal_prediction(history, i)
         if pred is None:
             continue
         meas = predicted.diagonal_measurements(history, i, pred)
         predictions.append(pred)
-        axes[0].axvline(pred["transition_step"], color=color, ls="--", lw=1)
+        for ax in axes[0::3]:
+            ax.axvline(pred["transition_step"], color=color, ls="--", lw=1)
         axes[1].scatter(pred["transition_step"], meas["transition_step"], color=color, label=label, zorder=3)
         axes[2].scatter([i], [meas["plateau_error"]], color=color, marker="o", zorder=3)
         axes[2].scatter([i], [meas["final_error"]], color=color, marker="s", zorder=3)
@@ -176,6 +184,10 @@ def grokking_diagonal(history, path: str) -> None:
     axes[2].set_xticklabels([f"α={c['model']['init_scale']:g}\nλ={c['optimizer']['weight_decay']:g}" for c in configs],
                             fontsize=6)
     axes[2].set_ylabel("test 0-1 error: plateau (o), final (□)")
+    if kernel:
+        axes[3].set_xscale("log")
+        axes[3].set_xlabel("GD step")
+        axes[3].set_ylabel("NTK distance from init (thick), alignment (thin)")
     fig.suptitle("diagonal linear network: kernel plateau, then the sparse predictor (theory dashed)", fontsize=9)
     save(fig, path)
 
