@@ -5,7 +5,8 @@ import numpy as np
 
 from dynamics.data.dataset import Dataset
 from dynamics.data.digits import digits_barcoded, digits_long_tail
-from dynamics.data.grokking import margin_classification, modular_arithmetic, sparse_classification, xor_clusters
+from dynamics.data.grokking import (boolean_monomial, margin_classification, modular_arithmetic, sparse_classification,
+                                    xor_clusters)
 from dynamics.data.synthetic import synthetic
 from dynamics.data.ufm import ufm
 from dynamics.data.text import cached_text, local_text, wordfreq_markov
@@ -19,6 +20,7 @@ DATASETS = {
     "xor_clusters": xor_clusters,
     "sparse_classification": sparse_classification,
     "margin_classification": margin_classification,
+    "boolean_monomial": boolean_monomial,
     "wordfreq_markov": wordfreq_markov,
     "local_text": local_text,
     "cached_text": cached_text,

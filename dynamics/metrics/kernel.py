@@ -18,14 +18,20 @@ def trained_leaves(model, params) -> list:
                                         model.trainable(params), params))
 
 
+def tangent_features(model, params, x):
+    """The Jacobian of the logits with respect to the trained parameters, flattened: x [A, ...] ->
+    [A, C * |theta|], so that the trace NTK is tangent_features(x_a) tangent_features(x_b)^T."""
+    per_sample = jax.jacrev(lambda p, xi: model.apply(p, xi[None])[0])  # one sample's [C, ...] per leaf
+    jacobian = jax.vmap(per_sample, in_axes=(None, 0))(params, x)
+    leaves = [j.reshape(x.shape[0], -1) for j, trained in zip(jax.tree.leaves(jacobian), trained_leaves(model, params))
+              if trained]
+    return jnp.concatenate(leaves, axis=1)
+
+
 def empirical_ntk(model, params, x_a, x_b):
     """Trace NTK K[a, b] = sum_c <d logit_c(x_a) / d theta, d logit_c(x_b) / d theta> over the trained
     parameters theta: x_a [A, ...], x_b [B, ...] -> [A, B]. Memory (A + B) x C x |theta| (the two Jacobians)."""
-    jac_a, jac_b = (jax.jacrev(lambda p, x=x: model.apply(p, x))(params) for x in (x_a, x_b))
-    flat = lambda j: j.reshape(j.shape[:2] + (-1,))
-    return sum(jnp.einsum("acp,bcp->ab", flat(a), flat(b))
-               for a, b, trained in zip(jax.tree.leaves(jac_a), jax.tree.leaves(jac_b), trained_leaves(model, params))
-               if trained)
+    return tangent_features(model, params, x_a) @ tangent_features(model, params, x_b).T
 
 
 def cosine(a, b):
@@ -39,14 +45,14 @@ def kernel_distance(model, params, data, config):
     initial parameters (dynamics.train.initial_params: recomputed from the member's seed and init scale) and
     Y the probe labels one-hot, centred (1/C subtracted). Needs one label per sample (y of shape [N]).
 
-    Cost per logged step: two Jacobians of the logits on P probe samples (about 2 P C backward passes) and two
-    P x P x C|theta| products; memory P x C x |theta|.
+    Cost per logged step: two per-sample Jacobians of the logits on P probe samples (2 P C backward passes
+    of one sample each, vmapped) and two P x P x C|theta| products; memory P x C x |theta|.
     """
     from dynamics.train import initial_params  # train imports the metrics
 
     probe = min(config["train"]["kernel_probe_size"], data.y.shape[0])
     x, y = data.x[:probe], data.y[:probe]
-    current = empirical_ntk(model, params, x, x)
-    initial = empirical_ntk(model, initial_params(model, config), x, x)
+    current, initial = (features @ features.T for features in
+                        (tangent_features(model, p, x) for p in (params, initial_params(model, config))))
     labels = jax.nn.one_hot(y, data.num_classes) - 1.0 / data.num_classes
     return {"kernel_distance": 1.0 - cosine(current, initial), "kernel_alignment": cosine(current, labels @ labels.T)}

@@ -243,3 +243,51 @@ def grokking_imbalanced(history, path: str) -> None:
     scatter.legend(fontsize=6)
     fig.suptitle("modular addition, Zipfian training set: per-class grokking", fontsize=9)
     save(fig, path)
+
+
+def grokking_lazy_rich(history, path: str) -> None:
+    """Kumar et al. 2024 (Fig. 1b, Sec. 5): for each output scale alpha (first seed) train (thin) and test
+    (thick) accuracy, and the test squared error with the init-NTK kernel predictor's dashed (the plateau);
+    the NTK's distance from its initial value; the grokking delay (test minus train 99%-accuracy step) of
+    every member against alpha, members that never generalised drawn at the top (open markers)."""
+    from dynamics.predict import lazy_rich
+
+    configs = sweep.member_configs(history.config, history.members)
+    scales = [cfg["model"]["init_scale"] for cfg in configs]
+    firsts = [scales.index(a) for a in sorted(set(scales))]
+    steps, shown = history.step, history.step > 0
+    colors = dict(zip(sorted(set(scales)), plt.cm.viridis(np.linspace(0.0, 0.85, len(set(scales))))))
+    fig, axes = plt.subplots(1, 4, figsize=(18.0, 3.6))
+    for i in firsts:
+        color, label = colors[scales[i]], f"α={scales[i]:g}"
+        axes[0].plot(steps[shown], history.records["accuracy"][i][shown], color=color, lw=0.8)
+        axes[0].plot(steps[shown], history.records["test_accuracy"][i][shown], color=color, lw=2, label=label)
+        axes[1].plot(steps[shown], lazy_rich.test_squared_error(history, i)[shown], color=color, lw=2, label=label)
+        if "kernel_distance" in history.records:
+            axes[2].plot(steps[shown], history.records["kernel_distance"][i][shown], color=color, label=label)
+        kernel = lazy_rich.kernel_prediction(history, i)
+        if kernel is not None:
+            axes[0].axhline(1.0 - kernel["test_error"], color=color, ls="--", lw=1)
+            axes[1].axhline(kernel["squared_error"], color=color, ls="--", lw=1)
+    delays = [predicted.grokking_steps(history, i)["grokking_time"] for i in range(len(configs))]
+    reached = [d for d in delays if np.isfinite(d)]
+    ceiling = 2.0 * max(reached + [float(steps[-1])])
+    for alpha, delay in zip(scales, delays):
+        never = not np.isfinite(delay)
+        axes[3].scatter(alpha, ceiling if never else max(delay, 1.0), s=25, color=colors[alpha],
+                        facecolors="none" if never else colors[alpha], zorder=3)
+    axes[3].axhline(ceiling, color="grey", ls=":", lw=1, label="never generalised (open)")
+    for ax in axes[:3]:
+        ax.set_xscale("log")
+        ax.set_xlabel("GD step")
+    axes[0].set_ylabel("accuracy: train (thin), test (thick)")
+    axes[1].set_ylabel("test (f - y)²; init-NTK kernel regression dashed")
+    axes[2].set_ylabel("NTK distance from init 1 - cos(K_t, K_0)")
+    axes[3].set_xscale("log")
+    axes[3].set_yscale("log")
+    axes[3].set_xlabel("output scale α (laziness)")
+    axes[3].set_ylabel("grokking delay: test - train 99% step")
+    for ax in axes:
+        ax.legend(fontsize=6)
+    fig.suptitle("lazy to rich: the delay grows with the output scale α; the kernel predictor is the plateau", fontsize=9)
+    save(fig, path)

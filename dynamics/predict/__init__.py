@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from dynamics import sweep
-from dynamics.predict import collapse, competition, flows, grokking
+from dynamics.predict import collapse, competition, flows, grokking, lazy_rich
 
-PHENOMENA = (flows, competition, grokking, collapse)
+PHENOMENA = (flows, competition, grokking, collapse, lazy_rich)
 COLUMNS = ("member", "prediction", "quantity", "error", "tolerance", "within_tolerance")
 
 
