@@ -1,6 +1,5 @@
 """The kernel-distance metric (dynamics.metrics.kernel): the empirical NTK against closed forms, and the
 kernel distance / kernel-target alignment it logs (Fort et al. 2020; Kumar et al. 2024)."""
-import jax
 import numpy as np
 import pytest
 
@@ -29,13 +28,16 @@ def test_ntk_of_the_diagonal_net_is_8_alpha_squared_x_x_at_init_and_the_metric_s
 
 
 def test_ntk_counts_only_trained_parameters():
-    """An MLP trained in its head alone (model.trainable='head') has the head's kernel,
-    K = C (h . h' + 1) summed over the C logits, with h the frozen hidden features."""
-    c = config.defaults(data="synthetic", model="mlp").to_dict()
-    c["model"].update(hidden=(8,), trainable="head")
+    """lazy_two_layer trains w alone (w0 and alpha are frozen): its trace NTK at init is half the closed-form
+    kernel of f, K_f(x, x') = N^-1 sum_i (1 + z_i(x))(1 + z_i(x')) (x . x' + d) / d, z_i = (W_i . x + sqrt(d) b_i) / sqrt(d)."""
+    c = config.defaults(data="boolean_monomial", model="lazy_two_layer").to_dict()
+    c["data"].update(num_samples=6, input_dim=4)
+    c["model"].update(width=6, init_scale=3.0)
     data = build_dataset(c["data"])
     model = models.build_model(c["model"], data.x[:1], data.num_classes)
-    params = model.init(jax.random.PRNGKey(0))
-    h = np.asarray(model.features(params, data.x[:5]), np.float64)
-    np.testing.assert_allclose(kernel.empirical_ntk(model, params, data.x[:5], data.x[:5]),
-                               data.num_classes * (h @ h.T + 1.0), rtol=1e-5, atol=1e-4)
+    params = train.initial_params(model, c)
+    x = np.asarray(data.x, np.float64)
+    w = np.asarray(params["w0"], np.float64) / 3.0
+    z = (x @ w[:-1] + 2.0 * w[-1]) / 2.0
+    k_f = (1 + z) @ (1 + z).T / 6 * (x @ x.T + 4) / 4
+    np.testing.assert_allclose(kernel.empirical_ntk(model, params, data.x, data.x), k_f / 2, rtol=1e-5, atol=1e-5)

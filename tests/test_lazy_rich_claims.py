@@ -1,7 +1,7 @@
 """Lazy-to-rich grokking (Kumar, Bordelon, Gershman, Pehlevan 2024), on configs/grokking_lazy_rich.py's small
 variant (the instance the notebook and `dynamics.figures --small` use): output scales alpha 0.1 (rich),
-0.4 and 10 (lazy) x seeds 0-1 (init and data) in one vmapped run; margins measured over seeds 0-4 (values
-in the comments)."""
+0.3 and 10 (lazy) x seeds 0-1 (init and data), 3000 GD steps in one vmapped run; margins measured over
+seeds 0-4 (values in the comments)."""
 import numpy as np
 import pytest
 
@@ -22,15 +22,15 @@ def test_the_grokking_delay_grows_with_laziness_and_the_lazy_net_sits_on_the_ini
     scales = [m["model.init_scale"] for m in members]
     by_scale = {a: [i for i, s in enumerate(scales) if s == a] for a in set(scales)}
     distance = history.records["kernel_distance"][:, -1]
-    for rich, middle, lazy in zip(by_scale[0.1], by_scale[0.4], by_scale[10.0]):   # the same seed
+    for rich, middle, lazy in zip(by_scale[0.1], by_scale[0.3], by_scale[10.0]):   # the same seed
         fast, slow = (grokking.grokking_steps(history, i) for i in (rich, middle))
-        assert fast["grokking_time"] <= 300                                  # rich: 66-212 steps after the fit
-        assert slow["grokking_time"] >= 8 * fast["grokking_time"]             # 1338-5531 (x15-x26; seed 4: never)
+        assert fast["grokking_time"] <= 300                                  # rich: 97-216 steps after the fit
+        assert slow["grokking_time"] >= 4 * fast["grokking_time"]             # 616-1549 (x6.0-x8.4; seed 4: never)
         assert np.isnan(grokking.grokking_steps(history, lazy)["generalization_step"])  # never, 5 of 5 seeds
-        kernel = lazy_rich.kernel_prediction(history, lazy)                  # seed 0: test error 0.079 at the end
-        assert 1.0 - history.records["test_accuracy"][lazy, -1] == pytest.approx(kernel["test_error"], abs=0.03)
-        # measured |net - kernel predictor| <= 0.015 (0-1 error), <= 0.027 (squared error)
-        assert lazy_rich.test_squared_error(history, lazy)[-1] == pytest.approx(kernel["squared_error"], abs=0.05)
-        assert distance[rich] > 0.1 > distance[middle] > 0.005 > 1e-4 > distance[lazy]  # 0.17-0.25, 0.013-0.029, <= 4e-5
+        kernel = lazy_rich.kernel_prediction(history, lazy)                  # seed 0: test error 0.105 at step 3000
+        assert 1.0 - history.records["test_accuracy"][lazy, -1] == pytest.approx(kernel["test_error"], abs=0.02)
+        # measured |net - kernel predictor| <= 0.005 (0-1 error), <= 0.018 (squared error)
+        assert lazy_rich.test_squared_error(history, lazy)[-1] == pytest.approx(kernel["squared_error"], abs=0.04)
+        assert distance[rich] > 0.1 > distance[middle] > 0.01 > 1e-4 > distance[lazy]  # 0.16-0.25, 0.023-0.047, <= 3e-5
     rows = predict.agreement(history)
     assert len(rows) == 2 and rows["within_tolerance"].all()                # the lazy members' plateau rows

@@ -34,6 +34,7 @@ def _initial_tangent_features(key: str):
     signed labels [P], [M]) of a member described by key = json of (data config, model config, seed). The
     model's kernel at init does not depend on its output scale (u = w / alpha starts at W), so members of an
     alpha sweep share it: the key leaves alpha out and the work is done once per seed."""
+    import jax
     import jax.numpy as jnp
 
     from dynamics.data import build_dataset
@@ -45,7 +46,8 @@ def _initial_tangent_features(key: str):
     data = build_dataset(data_config)
     model = build_model(model_config, data.x[:1], data.num_classes)
     params = initial_params(model, {"seed": seed, "model": model_config})
-    features = np.asarray(tangent_features(model, params, jnp.concatenate([data.x, data.x_test])), np.float64)
+    features = jax.jit(lambda p, x: tangent_features(model, p, x))(params, jnp.concatenate([data.x, data.x_test]))
+    features = np.asarray(features, np.float64)
     return features, 2.0 * data.y - 1.0, 2.0 * data.y_test - 1.0
 
 
