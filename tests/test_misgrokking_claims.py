@@ -19,7 +19,7 @@ def test_large_init_and_small_weight_decay_make_test_accuracy_fall_late_and_the_
     late predictor is the worse one, so test accuracy FALLS late ("misgrokking"). Kumar et al. 2024's
     diagnostic: the empirical NTK stays at its initial value on the plateau and moves, towards the labels,
     at the transition (dynamics.metrics.kernel). alpha 1.5, lambda 0.1, n = 50 < d = 100, l2 margin 3,
-    8000 steps."""
+    6000 steps."""
     c, _ = load_config("misgrokking_diagonal", "small")
     history = experiment.run(c, [{"data.seed": s} for s in SEEDS], progress=lambda s: None)
     steps = history.step
@@ -29,12 +29,12 @@ def test_large_init_and_small_weight_decay_make_test_accuracy_fall_late_and_the_
         assert pred["sparse_error"] - pred["kernel_error"] >= 0.05           # 0.070-0.114: the late bias is worse
         assert meas["fit_step"] < 0.005 * pred["transition_step"]          # measured <= 0.00031
         assert meas["plateau_error"] == pytest.approx(pred["kernel_error"], abs=0.02)  # measured <= 0.0085
-        assert meas["final_error"] - meas["plateau_error"] >= 0.05         # the fall: 0.0725-0.1335
-        assert 1.1 <= meas["transition_step"] / pred["transition_step"] <= 1.6  # measured 1.23-1.38
+        assert meas["final_error"] - meas["plateau_error"] >= 0.04         # the fall: 0.060-0.118
+        assert 1.1 <= meas["transition_step"] / pred["transition_step"] <= 1.6  # measured 1.23-1.41
         distance, alignment = history.records["kernel_distance"][i], history.records["kernel_alignment"][i]
         plateau = np.searchsorted(steps, pred["transition_step"] / 4)
         assert distance[plateau] < 1e-3                                      # lazy: measured <= 2.4e-5
-        assert distance[-1] > 0.15                                           # rich: measured 0.22-0.29
-        assert alignment[-1] - alignment[plateau] > 0.05                    # measured +0.11 to +0.20
-    # |final - sparse predictor's| <= 0.025 (FINAL_TOLERANCE) is the tightest: measured -0.001 to 0.0235
+        assert distance[-1] > 0.15                                           # rich: measured 0.20-0.26
+        assert alignment[-1] - alignment[plateau] > 0.05                    # measured +0.12 to +0.20
+    # |final - sparse predictor's| <= 0.025 (FINAL_TOLERANCE): measured -0.0135 to +0.008
     assert predict.agreement(history)["within_tolerance"].all()
