@@ -42,6 +42,7 @@ def get_config(variant=""):
     c.train.extra_metrics = ("kernel_distance",)  # NTK distance from init and kernel-target alignment
     c.figures = ("grokking_lazy_rich",)  # accuracy, loss and kernel distance vs step; delay vs alpha
     if config.variant(variant, ("small",)) == "small":  # tests/test_lazy_rich_claims.py's instance
+        c.data.num_test = 500  # half the test points: the kernel predictor's features and the evaluations cost less
         c.train.num_steps = 3000  # enough for alpha = 0.3 to generalise (seeds 0-3: by step 2000)
         c.train.chunk_steps = 1500  # two compiled chunks
         c.train.num_log_points = 60  # log-spaced records
