@@ -279,8 +279,6 @@ def margin_classification(num_samples: int = 50, input_dim: int = 100, margin: f
     return Dataset(x=x.astype(np.float32), y=y, class_counts=counts, x_test=x_test.astype(np.float32), y_test=y_test)
 
 
-
-
 def boolean_monomial(num_samples: int = 300, input_dim: int = 30, degree: int = 2, num_test: int = 1000,
                      seed: int = 0) -> Dataset:
     """Polynomial regression on the hypercube for lazy-to-rich grokking (Kumar, Bordelon, Gershman, Pehlevan

@@ -4,7 +4,8 @@ Token models (modular arithmetic; inputs [N, 3] token ids "a b =", vocabulary nu
 last token being '='): an MLP on the embeddings of a and b, and a one-layer transformer. Both keep
 their token embedding at params['embed']['embedding'] [vocab, D], which the key-frequency metric reads.
 Two-class models (logits [0, f], so cross-entropy is the logistic loss log(1 + exp(-y f)) with
-y = 2 * class - 1): Xu et al.'s two-layer ReLU network and Lyu et al.'s diagonal linear network.
+y = 2 * class - 1): Xu et al.'s two-layer ReLU network and Lyu et al.'s diagonal linear network; and
+Kumar et al.'s output-scaled two-layer network (logits [-f/2, f/2], for the square loss on y f targets).
 """
 import flax.linen as nn
 import jax

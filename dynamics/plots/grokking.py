@@ -1,8 +1,9 @@
 """Figures of the grokking experiments: modular arithmetic (Power et al. 2022; Nanda et al. 2023),
-XOR clusters (Xu et al. 2024), the diagonal linear network (Lyu et al. 2024) and per-class grokking
-under a Zipfian training set. They only draw: the fit / generalisation steps and the theory (Bayes
-accuracy, kernel / sparse predictors, transition step) come from dynamics.predict.grokking, which
-reads the History; the theory is drawn dashed in the colour of the curve it predicts."""
+XOR clusters (Xu et al. 2024), the diagonal linear network (Lyu et al. 2024; its misgrokking too), lazy
+to rich (Kumar et al. 2024) and per-class grokking under a Zipfian training set. They only draw: the fit /
+generalisation steps and the theory (Bayes accuracy, kernel / sparse predictors, transition step, the
+init-NTK kernel predictor) come from dynamics.predict.grokking and dynamics.predict.lazy_rich, which read
+the History; the theory is drawn dashed in the colour of the curve it predicts."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -13,6 +14,7 @@ from dynamics import sweep  # noqa: E402
 from dynamics.metrics.grokking import NUM_KEY_FREQUENCIES  # noqa: E402
 from dynamics.plots import bucket_colors, class_mean, frequency_buckets, representatives, save  # noqa: E402
 from dynamics.predict import grokking as predicted  # noqa: E402
+from dynamics.predict import lazy_rich  # noqa: E402
 
 
 def _member_colors(num):
@@ -246,13 +248,11 @@ def grokking_imbalanced(history, path: str) -> None:
 
 
 def grokking_lazy_rich(history, path: str) -> None:
-    """Kumar et al. 2024 (Fig. 1b, Sec. 5): for each output scale alpha (first seed) train (thin) and test
-    (thick) accuracy, and the test squared error, with the init-NTK kernel predictor's at the last step dashed
-    (the plateau; alpha does not change the kernel at init);
-    the NTK's distance from its initial value; the grokking delay (test minus train 99%-accuracy step) of
-    every member against alpha, members that never generalised drawn at the top (open markers)."""
-    from dynamics.predict import lazy_rich
-
+    """Kumar et al. 2024 (Fig. 1b, Sec. 5): for each output scale alpha (its first seed) train (thin) and
+    test (thick) accuracy, and the test squared error, with the init-NTK kernel predictor's at the last step
+    dashed (the plateau; alpha does not change the kernel at init); the NTK's distance from its initial
+    value; the grokking delay (test minus train 99%-accuracy step) of every member against alpha, members
+    that never generalised drawn at the top (open markers)."""
     configs = sweep.member_configs(history.config, history.members)
     scales = [cfg["model"]["init_scale"] for cfg in configs]
     firsts = [scales.index(a) for a in sorted(set(scales))]
@@ -263,7 +263,7 @@ def grokking_lazy_rich(history, path: str) -> None:
         color, label = colors[scales[i]], f"α={scales[i]:g}"
         axes[0].plot(steps[shown], history.records["accuracy"][i][shown], color=color, lw=0.8)
         axes[0].plot(steps[shown], history.records["test_accuracy"][i][shown], color=color, lw=2, label=label)
-        axes[1].plot(steps[shown], lazy_rich.test_squared_error(history, i)[shown], color=color, lw=2, label=label)
+        axes[1].plot(steps[shown], lazy_rich.squared_test_error(history, i)[shown], color=color, lw=2, label=label)
         if "kernel_distance" in history.records:
             axes[2].plot(steps[shown], history.records["kernel_distance"][i][shown], color=color, label=label)
     kernel = lazy_rich.kernel_prediction(history, firsts[0])  # the first seed's: every alpha shares its kernel at init

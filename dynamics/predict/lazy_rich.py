@@ -2,10 +2,11 @@
 sits on, and how far each member's kernel moved.
 
 `data_records` computes, once at the end of a run, the empirical NTK of the member's own network at its
-initial parameters on the training and test inputs (dynamics.metrics.kernel.empirical_ntk;
-dynamics.train.initial_params) and the test error and squared error of the kernel interpolant
-(theory/lazy_rich.py): the alpha -> infinity limit of GD on the square loss, Kumar et al.'s plateau. The
-History then carries them, so agreement rows and the figure need the History alone.
+initial parameters on the training and test inputs (dynamics.metrics.kernel.tangent_features;
+dynamics.train.initial_params) and the test error and squared error of the kernel predictor
+(theory/lazy_rich.py), the alpha -> infinity limit of GD on the square loss and Kumar et al.'s plateau, at
+the run's last step and in the limit of infinitely many steps. The History then carries them, so agreement
+rows and the figure need the History alone.
 """
 import functools
 import json
@@ -18,8 +19,8 @@ from theory import lazy_rich
 RECORDS = ("kernel_test_error", "kernel_test_squared_error", "kernel_limit_test_error")
 LAZY_DISTANCE = 1e-4  # a member whose NTK moved less than this by the end (1 - cos(K_T, K_0)) stayed lazy
 # |final test 0-1 error - kernel predictor's| of the members that stayed lazy: the margin
-# tests/test_lazy_rich_claims.py asserts (configs/grokking_lazy_rich.py: see its comments for the measured values).
-PLATEAU_TOLERANCE = 0.03
+# tests/test_lazy_rich_claims.py asserts; measured <= 0.004 (small variant, seeds 0-4), <= 0.010 (full config).
+PLATEAU_TOLERANCE = 0.02
 
 
 def has_prediction(config: dict) -> bool:
@@ -28,12 +29,12 @@ def has_prediction(config: dict) -> bool:
             and config["optimizer"]["name"] == "gd" and config["train"]["batch_size"] == 0)
 
 
-@functools.lru_cache(maxsize=4)
-def _initial_tangent_features(key: str):
-    """(tangent features [P + M, C|theta|] of the training then test inputs at the initial parameters,
-    signed labels [P], [M]) of a member described by key = json of (data config, model config, seed). The
-    model's kernel at init does not depend on its output scale (u = w / alpha starts at W), so members of an
-    alpha sweep share it: the key leaves alpha out and the work is done once per seed."""
+@functools.lru_cache(maxsize=8)
+def _initial_kernel(key: str):
+    """(trace NTK [P + M, P] at the initial parameters between the training then test inputs and the
+    training inputs, signed labels [P], [M]) of a member described by key = json of (data config, model
+    config, seed). The model's kernel at init does not depend on its output scale (u = w / alpha starts at W),
+    so the members of an alpha sweep share it: the key leaves alpha out and the work is done once per seed."""
     import jax
     import jax.numpy as jnp
 
@@ -48,7 +49,7 @@ def _initial_tangent_features(key: str):
     params = initial_params(model, {"seed": seed, "model": model_config})
     features = jax.jit(lambda p, x: tangent_features(model, p, x))(params, jnp.concatenate([data.x, data.x_test]))
     features = np.asarray(features, np.float64)
-    return features, 2.0 * data.y - 1.0, 2.0 * data.y_test - 1.0
+    return features @ features[:data.x.shape[0]].T, 2.0 * data.y - 1.0, 2.0 * data.y_test - 1.0
 
 
 def data_records(config: dict, build_data) -> dict:
@@ -57,13 +58,12 @@ def data_records(config: dict, build_data) -> dict:
     logits [-f/2, f/2] moves the training outputs by -eta K (f - y) / P, K the trace NTK) and in the limit:
     {kernel_test_error: 0-1 error of sign f at T, kernel_test_squared_error: mean (f - y)^2 at T,
     kernel_limit_test_error: the min-norm interpolant's 0-1 error}; {} without the prediction.
-    build_data is unused: the dataset is rebuilt from the config inside the cached kernel computation."""
+    The dataset is rebuilt from the config inside the cached kernel computation (build_data is not called)."""
     if not has_prediction(config):
         return {}
     model_config = {**config["model"], "init_scale": 1.0}
-    features, y, y_test = _initial_tangent_features(json.dumps([config["data"], model_config, config["seed"]]))
+    gram, y, y_test = _initial_kernel(json.dumps([config["data"], model_config, config["seed"]]))
     num = y.shape[0]
-    gram = features @ features[:num].T  # the trace NTK [P + M, P]
     at_end = lazy_rich.kernel_regression(gram[:num], y, config["train"]["num_steps"],
                                          config["optimizer"]["learning_rate"] / num)
     limit = lazy_rich.kernel_regression(gram[:num], y)
@@ -81,7 +81,7 @@ def kernel_prediction(history, i: int):
     return {"test_error": error, "squared_error": squared, "limit_error": limit}
 
 
-def test_squared_error(history, i: int):
+def squared_test_error(history, i: int):
     """Member i's test mean (f - y)^2 [L], from the recorded square loss (f - y)^2/4 + 1/4 of logits [-f/2, f/2]."""
     return 4.0 * (history.records["test_mean_loss"][i] - 0.25)
 
