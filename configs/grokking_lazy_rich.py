@@ -22,7 +22,7 @@ Measured (seeds 0-2 each): grokking delay (test minus train 99%-accuracy step) 8
 
 Run:     python -m dynamics.main --config=configs/grokking_lazy_rich.py --workdir=/tmp/grokking_lazy_rich
 Small:   python -m dynamics.main --config=configs/grokking_lazy_rich.py:small --workdir=/tmp/grokking_lazy_rich_small   (tests, notebooks, figures --small)
-Runtime: 52 s of CPU (95 s wall on the loaded shared 2-core CPU): 18 vmapped members x 60k GD steps, then the
+Runtime: 52-61 s of CPU (95 s wall on the loaded shared 2-core CPU): 18 vmapped members x 60k GD steps, then the
          init-NTK kernel predictor of each seed (1300 x 1550 tangent features). small: ~8 s of CPU (the claim test).
 """
 from dynamics import config, sweep
