@@ -43,7 +43,7 @@ def kernel_distance(model, params, data, config):
     """{kernel_distance: 1 - cos(K_t, K_0), kernel_alignment: cos(K_t, Y Y^T)} on the first
     train.kernel_probe_size training samples, with K the trace NTK (`empirical_ntk`) of the current and the
     initial parameters (dynamics.train.initial_params: recomputed from the member's seed and init scale) and
-    Y the probe labels one-hot, centred (1/C subtracted). Needs one label per sample (y of shape [N]).
+    Y the probe labels one-hot, centred (1/C subtracted), flattened per sample (sequence labels [N, T] too).
 
     Cost per logged step: two per-sample Jacobians of the logits on P probe samples (2 P C backward passes
     of one sample each, vmapped) and two P x P x C|theta| products; memory P x C x |theta|.
@@ -54,5 +54,5 @@ def kernel_distance(model, params, data, config):
     x, y = data.x[:probe], data.y[:probe]
     current, initial = (features @ features.T for features in
                         (tangent_features(model, p, x) for p in (params, initial_params(model, config))))
-    labels = jax.nn.one_hot(y, data.num_classes) - 1.0 / data.num_classes
+    labels = (jax.nn.one_hot(y, data.num_classes) - 1.0 / data.num_classes).reshape(probe, -1)
     return {"kernel_distance": 1.0 - cosine(current, initial), "kernel_alignment": cosine(current, labels @ labels.T)}
