@@ -70,6 +70,7 @@ def _sections() -> ml_collections.ConfigDict:
     c.train.checkpoint_keep = 2  # checkpoints kept in DIR/checkpoints (one saved per chunk; resume by relaunching)
     c.train.trainable = "all"  # all | head: head updates only the parameter group holding model.classifier (the last layer), the rest keeps its start
     c.train.matmul_precision = "float32"  # float32 | high | bfloat16: jax.default_matmul_precision (TPU: 3 / 1 bf16 passes; GPU: TF32 for both; CPU: float32)
+    c.train.kernel_probe_size = 32  # training samples (the first ones) on which the kernel_distance metric takes the NTK
 
     c.init = ml_collections.ConfigDict()
     c.init.from_workdir = ""  # start from the final parameters of a member of this complete workdir ("": fresh init)

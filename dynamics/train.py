@@ -29,7 +29,8 @@ from dynamics.optimizers import (build_optimizer, max_norm, needs_per_class_grad
 SECTIONS = ("seed", "data", "model", "loss", "optimizer", "train", "init", "select", "figures")
 TRAIN_KEYS = ("num_steps", "batch_size", "chunk_steps", "num_log_points", "log_spacing",
               "per_class_grad_norm", "extra_metrics", "checkpoint_keep", "matmul_precision", "trainable",
-              "lanczos_iterations", "lanczos_probes", "density_bins")
+              "lanczos_iterations", "lanczos_probes", "density_bins",
+              "kernel_probe_size")
 MATMUL_PRECISIONS = ("float32", "high", "bfloat16")  # jax.default_matmul_precision's HIGHEST, HIGH, DEFAULT
 
 
@@ -97,13 +98,19 @@ def optimizer(setup: Setup, cfg: dict, params) -> optax.GradientTransformation:
     return tx
 
 
+def initial_params(model: Model, cfg: dict):
+    """A member's own initialisation at step 0, times model.init_scale (cfg: its resolved config; numbers
+    may be traced). The kernel metric (dynamics.metrics.kernel) calls it too, to compare the NTK with the
+    one at step 0."""
+    init_key, _ = member_keys(cfg["seed"])
+    return jax.tree.map(lambda p: p * cfg["model"]["init_scale"], model.init(init_key))
+
+
 def init_state(setup: Setup, numbers: dict, data: Dataset, params=None) -> TrainState:
-    """A member's state at step 0: its initialisation (times model.init_scale), or `params` as given
-    (init.from_workdir)."""
+    """A member's state at step 0: its own initialisation, or `params` as given (init.from_workdir)."""
     cfg = resolve(setup, numbers)
-    init_key, _ = member_keys(numbers["seed"])
     if params is None:
-        params = jax.tree.map(lambda p: p * cfg["model"]["init_scale"], setup.model.init(init_key))
+        params = initial_params(setup.model, cfg)
     opt_state = optimizer(setup, cfg, params).init(params)
     targets = jnp.zeros(np.shape(data.y) + (data.num_classes,)) if cfg["loss"]["regularizer"] == "elr" else None
     return TrainState(params, opt_state, jnp.int32(-1), targets)
@@ -198,7 +205,7 @@ def validate(config: dict, pieces: Pieces) -> None:
     train = config["train"]
     check_keys("train", train, TRAIN_KEYS)
     for key in ("num_steps", "chunk_steps", "num_log_points", "checkpoint_keep", "lanczos_iterations", "lanczos_probes",
-                "density_bins"):
+                "density_bins", "kernel_probe_size"):
         value = train[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"train.{key} must be a positive integer, got {value!r}")
@@ -216,6 +223,9 @@ def validate(config: dict, pieces: Pieces) -> None:
     member = config["init"]["from_member"]
     if isinstance(member, bool) or not isinstance(member, int) or member < -1:
         raise ConfigError(f"init.from_member must be a member index >= 0, or -1 (the same index), got {member!r}")
+    if config["init"]["from_workdir"] and "kernel_distance" in train["extra_metrics"]:
+        raise ConfigError("the kernel_distance metric compares with the member's own initialisation; "
+                          "it cannot be logged with init.from_workdir")
     if not isinstance(train["per_class_grad_norm"], bool):
         raise ConfigError(f"train.per_class_grad_norm must be True or False, got {train['per_class_grad_norm']!r}")
     if not isinstance(train["extra_metrics"], (tuple, list)):

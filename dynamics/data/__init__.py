@@ -6,7 +6,8 @@ import numpy as np
 
 from dynamics.data.dataset import Dataset
 from dynamics.data.digits import digits_barcoded, digits_long_tail
-from dynamics.data.grokking import modular_arithmetic, sparse_classification, xor_clusters
+from dynamics.data.grokking import (boolean_monomial, margin_classification, modular_arithmetic, sparse_classification,
+                                    xor_clusters)
 from dynamics.data.starvation import two_features
 from dynamics.data.noisy_labels import NOISE_DEFAULTS, two_gaussians, with_label_noise
 from dynamics.data.synthetic import synthetic
@@ -21,6 +22,8 @@ DATASETS = {
     "modular_arithmetic": modular_arithmetic,
     "xor_clusters": xor_clusters,
     "sparse_classification": sparse_classification,
+    "margin_classification": margin_classification,
+    "boolean_monomial": boolean_monomial,
     "wordfreq_markov": wordfreq_markov,
     "local_text": local_text,
     "cached_text": cached_text,

@@ -245,3 +245,62 @@ def sparse_classification(num_samples: int = 50, input_dim: int = 100, num_relev
     to_class = lambda inputs: (inputs[:, :num_relevant] @ w > 0).astype(np.int64)
     y, y_test, counts = _frequency_ranked(to_class(x), to_class(x_test))
     return Dataset(x=x.astype(np.float32), y=y, class_counts=counts, x_test=x_test.astype(np.float32), y_test=y_test)
+
+
+def _check_counts(**values):
+    for name, (value, low) in values.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ConfigError(f"data.{name} must be an integer >= {low}, got {value!r}")
+
+
+def margin_classification(num_samples: int = 50, input_dim: int = 100, margin: float = 3.0, num_test: int = 2000,
+                          seed: int = 0) -> Dataset:
+    """Linear classification with a large l2 margin along a dense direction, for misgrokking (Lyu et al.
+    2024, Fig. 1b / Sec. 3.2.3: a dataset "linearly separated by a large L2-margin", where the
+    kernel (l2 max-margin) predictor generalises and the late-phase l1 max-margin one does not).
+
+    Our construction (the paper states the property, not this law): y = ±1 equally likely,
+    x = y * margin * u + z with z ~ N(0, I_d) and u = (±1, ..., ±1) / sqrt(d) (random signs), so every
+    coordinate carries the label weakly and no few coordinates carry it well. Class 1 is y = +1 (swapped if
+    it is the more frequent in training, as sparse_classification). Defaults (configs/misgrokking_diagonal.py):
+    n = 50 < d = 100, margin 3 (theory/grokking.py: kernel test error 0.009-0.015, sparse 0.11-0.13, seeds 0-1).
+    """
+    _check_counts(num_samples=(num_samples, 2), input_dim=(input_dim, 1), num_test=(num_test, 1))
+    check_range("data.margin", margin, 0.0)
+    rng = np.random.default_rng(seed)
+    direction = rng.choice([-1.0, 1.0], input_dim) / np.sqrt(input_dim)
+
+    def draw(count):
+        labels = rng.integers(0, 2, count)
+        return (2.0 * labels - 1.0)[:, None] * margin * direction + rng.normal(size=(count, input_dim)), labels
+
+    (x, labels), (x_test, labels_test) = draw(num_samples), draw(num_test)
+    y, y_test, counts = _frequency_ranked(labels, labels_test)
+    return Dataset(x=x.astype(np.float32), y=y, class_counts=counts, x_test=x_test.astype(np.float32), y_test=y_test)
+
+
+def boolean_monomial(num_samples: int = 300, input_dim: int = 30, degree: int = 2, num_test: int = 1000,
+                     seed: int = 0) -> Dataset:
+    """Polynomial regression on the hypercube for lazy-to-rich grokking (Kumar, Bordelon, Gershman, Pehlevan
+    2024, "Grokking as the transition from lazy to rich training dynamics", Sec. 5: a low-degree polynomial
+    target of a few directions, misaligned with the initial NTK's top eigenfunctions).
+
+    x uniform on {-1, 1}^d, target y = x_1 x_2 ... x_k (k = degree), a degree-k polynomial whose values are
+    ±1, so the square loss on the two-class logits [-f/2, f/2] is the paper's mean squared error of f
+    against y (up to a factor and a constant) while the labels stay integers: class 1 is y = +1 (swapped
+    if it is the more frequent in training). A rotation-invariant kernel needs ~d^k/k! samples to learn
+    it, a network whose hidden weights align with e_1..e_k far fewer. Defaults
+    (configs/grokking_lazy_rich.py): P = 300 samples in d = 30 (d(d-1)/2 = 435 > P), degree 2.
+    """
+    _check_counts(num_samples=(num_samples, 2), input_dim=(input_dim, 1), num_test=(num_test, 1))
+    if isinstance(degree, bool) or not isinstance(degree, int) or not 1 <= degree <= input_dim:
+        raise ConfigError(f"data.degree must be an integer in [1, data.input_dim = {input_dim}], got {degree!r}")
+    rng = np.random.default_rng(seed)
+
+    def draw(count):
+        x = rng.choice([-1.0, 1.0], (count, input_dim))
+        return x, (np.prod(x[:, :degree], axis=1) > 0).astype(np.int64)
+
+    (x, labels), (x_test, labels_test) = draw(num_samples), draw(num_test)
+    y, y_test, counts = _frequency_ranked(labels, labels_test)
+    return Dataset(x=x.astype(np.float32), y=y, class_counts=counts, x_test=x_test.astype(np.float32), y_test=y_test)

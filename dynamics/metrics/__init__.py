@@ -13,6 +13,7 @@ from dynamics.metrics.grokking import flipped_label_accuracy, key_frequencies, p
 from dynamics.metrics.hessian import per_class_hessian
 from dynamics.metrics.starvation import feature_responses
 from dynamics.metrics.noisy_labels import label_noise_fit, two_gaussians_alignment
+from dynamics.metrics.kernel import kernel_distance
 
 
 def per_class_gradients(sample_loss, params, x, y, num_classes: int, chunk: int = 64):
@@ -156,4 +157,5 @@ EXTRA_METRICS = {
     "classifier_norms": classifier_norms,
     "label_noise_fit": label_noise_fit,
     "two_gaussians_alignment": two_gaussians_alignment,
+    "kernel_distance": kernel_distance,
 }

@@ -10,7 +10,7 @@ from dynamics.models.base import Model, from_flax
 from dynamics.models.mlp import INITS, MLP
 from dynamics.models.cnn import cnn
 from dynamics.models.collapse import ufm
-from dynamics.models.grokking import diagonal_linear, embed_mlp, modular_transformer, two_layer_relu
+from dynamics.models.grokking import diagonal_linear, embed_mlp, lazy_two_layer, modular_transformer, two_layer_relu
 from dynamics.models.harmonic import bottleneck_mlp
 from dynamics.models.transformer import transformer
 from dynamics.models.solvable import deep_linear, linear_no_bias, unigram
@@ -51,7 +51,7 @@ MODELS = {"linear": linear, "mlp": mlp, "transformer": transformer, "cnn": cnn,
           "embed_mlp": embed_mlp, "modular_transformer": modular_transformer,
           "two_layer_relu": two_layer_relu, "diagonal_linear": diagonal_linear,
           "ufm": ufm, "unigram": unigram, "linear_no_bias": linear_no_bias,
-          "deep_linear": deep_linear,
+          "deep_linear": deep_linear, "lazy_two_layer": lazy_two_layer,
           "bottleneck_mlp": bottleneck_mlp}
 
 

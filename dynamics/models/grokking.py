@@ -4,7 +4,8 @@ Token models (modular arithmetic; inputs [N, 3] token ids "a b =", vocabulary nu
 last token being '='): an MLP on the embeddings of a and b, and a one-layer transformer. Both keep
 their token embedding at params['embed']['embedding'] [vocab, D], which the key-frequency metric reads.
 Two-class models (logits [0, f], so cross-entropy is the logistic loss log(1 + exp(-y f)) with
-y = 2 * class - 1): Xu et al.'s two-layer ReLU network and Lyu et al.'s diagonal linear network.
+y = 2 * class - 1): Xu et al.'s two-layer ReLU network and Lyu et al.'s diagonal linear network; and
+Kumar et al.'s output-scaled two-layer network (logits [-f/2, f/2], for the square loss on y f targets).
 """
 import flax.linen as nn
 import jax
@@ -145,3 +146,40 @@ def diagonal_linear(example_x, num_classes: int) -> Model:
         return _two_class_logits(x.reshape(x.shape[0], -1) @ (params["u"] ** 2 - params["v"] ** 2))
 
     return Model(init=lambda key: {"u": jnp.ones(dim), "v": jnp.ones(dim)}, apply=apply)
+
+
+def lazy_two_layer(example_x, num_classes: int, width: int = 50) -> Model:
+    """Kumar et al. 2024's two-layer network at output scale alpha (their Sec. 5; Chizat, Oyallon, Bach 2019's
+    centred alpha-scaling): f(x) = alpha [h(w / alpha, x) - h(w0 / alpha, x)] with
+    h(u, x) = sum_i a_i phi(z_i), z_i = (u_i[:d] . x + sqrt(d) u_i[d]) / sqrt(d), phi(z) = z + z^2/2 (their
+    linear-plus-quadratic activation, alignment epsilon = 1), a_i = ±1/sqrt(N) fixed (alternating signs, as
+    `second_layer`), only the first layer (and its bias u_i[d]) trained. Logits [-f/2, f/2]: the square loss
+    is (f - y)^2/4 + 1/4, the paper's squared error of f against y = 2 * class - 1 up to scale and offset.
+
+    width: N hidden neurons (50, configs/grokking_lazy_rich.py's). model.init_scale is alpha: params
+    {'w': [d + 1, N], 'w0': [d + 1, N], 'alpha': []} start at (W, W, 1), W ~ N(0, 1); the trainer multiplies
+    them all by alpha and only 'w' is trained, so u = w / alpha starts at W for every alpha. GD on w with
+    step eta is GD on u of Chizat et al.'s alpha^-2 L(alpha f) with step eta: the function-space dynamics at
+    init do not depend on alpha, while u moves O(1/alpha) for the same change of f (large alpha: lazy,
+    small: rich). alpha is a traced number, so a sweep over it is one vmapped program.
+    """
+    _check_two_classes(num_classes)
+    _check_width("width", width)
+    dim = int(jnp.size(example_x[0]))
+    readout = second_layer(width)
+
+    def hidden(u, x):
+        x = x.reshape(x.shape[0], -1)
+        z = (x @ u[:-1] + jnp.sqrt(dim) * u[-1]) / jnp.sqrt(dim)  # the inputs (x, sqrt(d)): u[-1] is a bias
+        return (z + 0.5 * z**2) @ readout
+
+    def apply(params, x):
+        alpha = params["alpha"]
+        f = alpha * (hidden(params["w"] / alpha, x) - hidden(params["w0"] / alpha, x))
+        return jnp.stack([-0.5 * f, 0.5 * f], axis=-1)
+
+    def init(key):
+        w = jax.random.normal(key, (dim + 1, width))
+        return {"w": w, "w0": w, "alpha": jnp.ones(())}
+
+    return Model(init=init, apply=apply, trainable=lambda params: {name: name == "w" for name in params})

@@ -98,7 +98,7 @@ def per_class_loss(history, path: str, record: str = "per_class_loss", theory=No
 from dynamics.plots.collapse import (collapse_nc_curves, collapse_ufm_geometry,  # noqa: E402
                                      collapse_ufm_minority, collapse_vs_imbalance)
 from dynamics.plots.grokking import (grokking_diagonal, grokking_imbalanced, grokking_modular,  # noqa: E402
-                                     grokking_xor)
+                                     grokking_xor, grokking_lazy_rich)
 from dynamics.plots.heavy_tail import heavy_tail_buckets, hessian_vs_frequency, reweighting  # noqa: E402
 from dynamics.plots.competition import class_competition_figure  # noqa: E402
 from dynamics.plots.flows import deep_linear_learning_times, theory_curves, time_to_threshold  # noqa: E402
@@ -114,6 +114,7 @@ FIGURES = {"per_class_loss": per_class_loss, "heavy_tail_buckets": heavy_tail_bu
            "collapse_nc_curves": collapse_nc_curves, "collapse_vs_imbalance": collapse_vs_imbalance,
            "grokking_modular": grokking_modular, "grokking_xor": grokking_xor,
            "grokking_diagonal": grokking_diagonal, "grokking_imbalanced": grokking_imbalanced,
+           "grokking_lazy_rich": grokking_lazy_rich,
            "theory_curves": theory_curves, "time_to_threshold": time_to_threshold,
            "deep_linear_learning_times": deep_linear_learning_times, "class_competition": class_competition_figure,
            "gradient_starvation": gradient_starvation_figure,

@@ -1,8 +1,9 @@
 """Figures of the grokking experiments: modular arithmetic (Power et al. 2022; Nanda et al. 2023),
-XOR clusters (Xu et al. 2024), the diagonal linear network (Lyu et al. 2024) and per-class grokking
-under a Zipfian training set. They only draw: the fit / generalisation steps and the theory (Bayes
-accuracy, kernel / sparse predictors, transition step) come from dynamics.predict.grokking, which
-reads the History; the theory is drawn dashed in the colour of the curve it predicts."""
+XOR clusters (Xu et al. 2024), the diagonal linear network (Lyu et al. 2024; its misgrokking too), lazy
+to rich (Kumar et al. 2024) and per-class grokking under a Zipfian training set. They only draw: the fit /
+generalisation steps and the theory (Bayes accuracy, kernel / sparse predictors, transition step, the
+init-NTK kernel predictor) come from dynamics.predict.grokking and dynamics.predict.lazy_rich, which read
+the History; the theory is drawn dashed in the colour of the curve it predicts."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -13,6 +14,7 @@ from dynamics import sweep  # noqa: E402
 from dynamics.metrics.grokking import NUM_KEY_FREQUENCIES  # noqa: E402
 from dynamics.plots import bucket_colors, class_mean, frequency_buckets, representatives, save  # noqa: E402
 from dynamics.predict import grokking as predicted  # noqa: E402
+from dynamics.predict import lazy_rich  # noqa: E402
 
 
 def _member_colors(num):
@@ -132,24 +134,32 @@ def grokking_xor(history, path: str) -> None:
 def grokking_diagonal(history, path: str) -> None:
     """Lyu et al. 2024 (Sec. 3.2.3): the diagonal net's test 0-1 error against step for every
     (alpha, lambda), the kernel / sparse predictors' errors and the predicted transition steps dashed;
-    measured vs predicted transition step (factor-2 band); plateau and final error vs the predictors.
-    Members without a prediction (not GD with weight decay) get their curve only."""
+    measured vs predicted transition step (factor-2 band); plateau and final error vs the predictors;
+    if recorded (train.extra_metrics 'kernel_distance'), the NTK's distance from its initial value (solid)
+    and its alignment with the labels (thin), the predicted transition dashed (Kumar et al. 2024: the
+    change of test error is the exit from the kernel regime). Members without a prediction (not GD with
+    weight decay) get their curves only."""
     configs = sweep.member_configs(history.config, history.members)
     steps = history.step
     shown = steps > 0
     colors = _member_colors(len(configs))
-    fig, axes = plt.subplots(1, 3, figsize=(13.5, 3.6))
+    kernel = "kernel_distance" in history.records
+    fig, axes = plt.subplots(1, 4 if kernel else 3, figsize=(18.0 if kernel else 13.5, 3.6))
     predictions = []
     for color, (i, cfg) in zip(colors, enumerate(configs)):
         error = 1.0 - history.records["test_accuracy"][i]
         label = f"α={cfg['model']['init_scale']:g} λ={cfg['optimizer']['weight_decay']:g}"
         axes[0].plot(steps[shown], error[shown], color=color, label=label)
+        if kernel:
+            axes[3].plot(steps[shown], history.records["kernel_distance"][i][shown], color=color, label=label)
+            axes[3].plot(steps[shown], history.records["kernel_alignment"][i][shown], color=color, lw=0.8, alpha=0.7)
         pred = predicted.diagonal_prediction(history, i)
         if pred is None:
             continue
         meas = predicted.diagonal_measurements(history, i, pred)
         predictions.append(pred)
-        axes[0].axvline(pred["transition_step"], color=color, ls="--", lw=1)
+        for ax in axes[0::3]:
+            ax.axvline(pred["transition_step"], color=color, ls="--", lw=1)
         axes[1].scatter(pred["transition_step"], meas["transition_step"], color=color, label=label, zorder=3)
         axes[2].scatter([i], [meas["plateau_error"]], color=color, marker="o", zorder=3)
         axes[2].scatter([i], [meas["final_error"]], color=color, marker="s", zorder=3)
@@ -176,6 +186,10 @@ def grokking_diagonal(history, path: str) -> None:
     axes[2].set_xticklabels([f"α={c['model']['init_scale']:g}\nλ={c['optimizer']['weight_decay']:g}" for c in configs],
                             fontsize=6)
     axes[2].set_ylabel("test 0-1 error: plateau (o), final (□)")
+    if kernel:
+        axes[3].set_xscale("log")
+        axes[3].set_xlabel("GD step")
+        axes[3].set_ylabel("NTK distance from init (thick), alignment (thin)")
     fig.suptitle("diagonal linear network: kernel plateau, then the sparse predictor (theory dashed)", fontsize=9)
     save(fig, path)
 
@@ -230,4 +244,55 @@ def grokking_imbalanced(history, path: str) -> None:
     scatter.set_ylabel("class's grokking time (steps)")
     scatter.legend(fontsize=6)
     fig.suptitle("modular addition, Zipfian training set: per-class grokking", fontsize=9)
+    save(fig, path)
+
+
+def grokking_lazy_rich(history, path: str) -> None:
+    """Kumar et al. 2024 (Fig. 1b, Sec. 5): for each output scale alpha (its first seed) train (thin) and
+    test (thick) accuracy, and the test squared error, with the init-NTK kernel predictor's at the last step
+    dashed (the plateau; alpha does not change the kernel at init); the NTK's distance from its initial
+    value; the grokking delay (test minus train 99%-accuracy step) of every member against alpha, members
+    that never generalised drawn at the top (open markers)."""
+    configs = sweep.member_configs(history.config, history.members)
+    scales = [cfg["model"]["init_scale"] for cfg in configs]
+    firsts = [scales.index(a) for a in sorted(set(scales))]
+    steps, shown = history.step, history.step > 0
+    colors = dict(zip(sorted(set(scales)), plt.cm.viridis(np.linspace(0.0, 0.85, len(set(scales))))))
+    fig, axes = plt.subplots(1, 4, figsize=(18.0, 3.6))
+    for i in firsts:
+        color, label = colors[scales[i]], f"α={scales[i]:g}"
+        axes[0].plot(steps[shown], history.records["accuracy"][i][shown], color=color, lw=0.8)
+        axes[0].plot(steps[shown], history.records["test_accuracy"][i][shown], color=color, lw=2, label=label)
+        axes[1].plot(steps[shown], lazy_rich.squared_test_error(history, i)[shown], color=color, lw=2, label=label)
+        if "kernel_distance" in history.records:
+            axes[2].plot(steps[shown], history.records["kernel_distance"][i][shown], color=color, label=label)
+    kernel = lazy_rich.kernel_prediction(history, firsts[0])  # the first seed's: every alpha shares its kernel at init
+    if kernel is not None:
+        axes[0].axhline(1.0 - kernel["test_error"], color="black", ls="--", lw=1,
+                        label=f"init-NTK kernel predictor {1.0 - kernel['test_error']:.3f}")
+        axes[1].axhline(kernel["squared_error"], color="black", ls="--", lw=1,
+                        label=f"init-NTK kernel predictor {kernel['squared_error']:.3f}")
+    delays = [predicted.grokking_steps(history, i)["grokking_time"] for i in range(len(configs))]
+    reached = [d for d in delays if np.isfinite(d)]
+    ceiling = 2.0 * max(reached + [float(steps[-1])])
+    for alpha, delay in zip(scales, delays):
+        never = not np.isfinite(delay)
+        axes[3].scatter(alpha, ceiling if never else max(delay, 1.0), s=25, color=colors[alpha],
+                        facecolors="none" if never else colors[alpha], zorder=3)
+    axes[3].axhline(ceiling, color="grey", ls=":", lw=1, label="never generalised (open)")
+    for ax in axes[:3]:
+        ax.set_xscale("log")
+        ax.set_xlabel("GD step")
+    axes[0].set_ylabel("accuracy: train (thin), test (thick)")
+    axes[1].set_ylabel("test (f - y)²; init-NTK kernel regression dashed")
+    axes[2].set_yscale("symlog", linthresh=1e-5)
+    axes[2].set_ylim(bottom=0.0)
+    axes[2].set_ylabel("NTK distance from init 1 - cos(K_t, K_0)")
+    axes[3].set_xscale("log")
+    axes[3].set_yscale("log")
+    axes[3].set_xlabel("output scale α (laziness)")
+    axes[3].set_ylabel("grokking delay: test - train 99% step")
+    for ax in axes:
+        ax.legend(fontsize=6)
+    fig.suptitle("lazy to rich: the delay grows with the output scale α; the kernel predictor is the plateau", fontsize=9)
     save(fig, path)

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from dynamics import sweep
-from dynamics.predict import collapse, competition, flows, grokking, noisy_labels, starvation
+from dynamics.predict import collapse, competition, flows, grokking, lazy_rich, noisy_labels, starvation
 
-PHENOMENA = (flows, competition, grokking, collapse, starvation, noisy_labels)
+PHENOMENA = (flows, competition, grokking, collapse, starvation, noisy_labels, lazy_rich)
 COLUMNS = ("member", "prediction", "quantity", "error", "tolerance", "within_tolerance")
 
 

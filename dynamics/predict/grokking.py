@@ -124,14 +124,16 @@ def diagonal_prediction(history, i: int):
 def diagonal_measurements(history, i: int, prediction: dict) -> dict:
     """Read off member i's curves: fit step (train accuracy 1), plateau error (test error at the
     geometric middle of fit step and predicted transition), transition step (first step after the
-    fit with test error <= the midpoint of the two predictors' errors), final test error."""
+    fit with test error past the midpoint of the two predictors' errors: below it for grokking, above
+    it for misgrokking, where the sparse predictor is the worse one), final test error."""
     steps, test_error = history.step, 1.0 - history.records["test_accuracy"][i]
     fit = first_step_reaching(steps, history.records["accuracy"][i], 1.0)
     plateau_step = np.sqrt(max(fit, 1.0) * prediction["transition_step"])
     plateau = float(test_error[min(np.searchsorted(steps, plateau_step), len(steps) - 1)])
     after = steps > fit
     midpoint = 0.5 * (prediction["kernel_error"] + prediction["sparse_error"])
-    measured = first_step_reaching(steps[after], -test_error[after], -midpoint)
+    worse_late = 1.0 if prediction["sparse_error"] > prediction["kernel_error"] else -1.0  # misgrokking: +1
+    measured = first_step_reaching(steps[after], worse_late * test_error[after], worse_late * midpoint)
     return {"fit_step": fit, "plateau_error": plateau, "transition_step": measured, "final_error": float(test_error[-1])}
 
 
