@@ -55,7 +55,7 @@ def test_bad_label_noise_is_one_line(noise, message):
         build_dataset(digits_config(**noise))
 
 
-ELR_LOSS = {"name": "cross_entropy", "reweight_exponent": 0.0, "logit_adjustment": 0.0,
+ELR_LOSS = {"name": "cross_entropy", "reweight_exponent": 0.0, "logit_adjustment": 0.0, "spectral_decoupling": 0.0,
             "regularizer": "elr", "elr_lambda": 3.0, "elr_beta": 0.7}
 
 

@@ -143,14 +143,14 @@ def grokking_diagonal(history, path: str) -> None:
     steps = history.step
     shown = steps > 0
     colors = _member_colors(len(configs))
-    kernel = "kernel_distance" in history.records
-    fig, axes = plt.subplots(1, 4 if kernel else 3, figsize=(18.0 if kernel else 13.5, 3.6))
+    has_kernel = "kernel_distance" in history.records
+    fig, axes = plt.subplots(1, 4 if has_kernel else 3, figsize=(18.0 if has_kernel else 13.5, 3.6))
     predictions = []
     for color, (i, cfg) in zip(colors, enumerate(configs)):
         error = 1.0 - history.records["test_accuracy"][i]
         label = f"α={cfg['model']['init_scale']:g} λ={cfg['optimizer']['weight_decay']:g}"
         axes[0].plot(steps[shown], error[shown], color=color, label=label)
-        if kernel:
+        if has_kernel:
             axes[3].plot(steps[shown], history.records["kernel_distance"][i][shown], color=color, label=label)
             axes[3].plot(steps[shown], history.records["kernel_alignment"][i][shown], color=color, lw=0.8, alpha=0.7)
         pred = predicted.diagonal_prediction(history, i)
@@ -186,7 +186,7 @@ def grokking_diagonal(history, path: str) -> None:
     axes[2].set_xticklabels([f"α={c['model']['init_scale']:g}\nλ={c['optimizer']['weight_decay']:g}" for c in configs],
                             fontsize=6)
     axes[2].set_ylabel("test 0-1 error: plateau (o), final (□)")
-    if kernel:
+    if has_kernel:
         axes[3].set_xscale("log")
         axes[3].set_xlabel("GD step")
         axes[3].set_ylabel("NTK distance from init (thick), alignment (thin)")
