@@ -1,7 +1,16 @@
 """Shared fixtures: a tiny heavy-tail config every test can shrink further."""
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # `pytest -n 2` on one GPU: two workers share it
+if "PYTEST_XDIST_WORKER" not in os.environ and "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+    # One XLA compilation cache for the session, empty at its start: the xdist workers, the notebooks'
+    # kernels and the launched subprocesses inherit it, so a program compiled (>= 1 s) by one test is
+    # read back by the next (the claim tests and the notebooks run the same small configs).
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = tempfile.mkdtemp(prefix="dynamics-test-xla-cache-")
+    atexit.register(shutil.rmtree, os.environ["JAX_COMPILATION_CACHE_DIR"], ignore_errors=True)
 
 import numpy as np
 import pytest

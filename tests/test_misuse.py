@@ -81,7 +81,7 @@ def test_a_config_file_that_fails_is_one_line(tmp_path, body, message):
 @pytest.mark.slow
 def test_corrupt_results_are_one_line_and_an_interrupted_run_says_how_to_resume(tmp_path):
     workdir = tmp_path / "run"
-    assert launch(f"--config={CONFIG}", f"--workdir={workdir}", *TINY).returncode == 0
+    run_in_process(workdir, *TINY)
     (workdir / "history.npz").write_bytes(b"PK\x03\x04 truncated")
     redraw = launch("heavy_tail_linear", f"--from={workdir}", f"--outdir={tmp_path / 'figs'}", module="dynamics.figures")
     assert "history.npz" in one_line(redraw) and "--overwrite" in redraw.stderr
@@ -147,7 +147,7 @@ def test_readers_trust_only_a_complete_workdir_of_their_own_config(tmp_path):
     """A workdir is complete once complete.json is written, last; --from refuses another config's workdir,
     an incomplete one (an --overwrite run killed during its final write) and an --outdir that is a file."""
     workdir, figs = tmp_path / "run", tmp_path / "figs"
-    assert launch(f"--config={CONFIG}", f"--workdir={workdir}", *TINY).returncode == 0
+    run_in_process(workdir, *TINY)
     assert json.loads((workdir / experiment.COMPLETE_FILE).read_text())["name"] == "heavy_tail_linear"
     before = {f: (workdir / f).read_bytes() for f in history_lib.RESULT_FILES}
 
@@ -169,17 +169,26 @@ def test_readers_trust_only_a_complete_workdir_of_their_own_config(tmp_path):
     assert "is incomplete" in one_line(mixed) and "--overwrite" in mixed.stderr and not figs.exists()
 
 
-def interrupted_run(workdir, chunks: int):
-    """The TINY launch's run (its config and members as dynamics.main resolves them), stopped after `chunks`
-    chunks of 5 steps, each checkpointed (all kept)."""
+def launched(*flags) -> tuple:
+    """(config, members) of `dynamics.main --config=CONFIG *flags` as the launcher resolves them."""
     base, members = config_lib.load(CONFIG)
-    overrides = dict(arg[len("--config."):].split("=", 1) for arg in TINY + CHECKPOINTED)
+    overrides = dict(arg[len("--config."):].split("=", 1) for arg in flags)
     flat = sweep.flatten(base)
     flat.update({k: type(flat[k])(v) for k, v in overrides.items()})
+    return sweep.unflatten(flat), config_lib.without_overridden(members, overrides)
+
+
+def run_in_process(workdir, *flags) -> None:
+    """What `dynamics.main --config=CONFIG --workdir=workdir *flags` writes, run in this process (for
+    tests of what comes after a launch; the launch itself is tested in tests/test_cli.py)."""
+    experiment.run(*launched(*flags), str(workdir), progress=lambda s: None, name="heavy_tail_linear")
+
+
+def interrupted_run(workdir, chunks: int):
+    """The TINY launch's run, stopped after `chunks` chunks of 5 steps, each checkpointed (all kept)."""
     progress = mock.Mock(side_effect=[None] * chunks + [KeyboardInterrupt])  # the progress line comes before the save
     with pytest.raises(KeyboardInterrupt):
-        experiment.run(sweep.unflatten(flat), config_lib.without_overridden(members, overrides), str(workdir),
-                       progress=progress)
+        experiment.run(*launched(*TINY, *CHECKPOINTED), str(workdir), progress=progress)
 
 
 CHECKPOINTED = ["--config.train.chunk_steps=5", "--config.train.checkpoint_keep=9"]
@@ -212,7 +221,7 @@ def test_corrupt_checkpoints_fall_back_to_the_newest_readable_one_and_a_new_layo
     assert f"resuming from {steps}/1 (newer 3 (" in resumed.stdout and "), 2 (" in resumed.stdout, resumed.stdout
     assert "written on 1 device(s) in 1 process(es), resuming on 2 in 1" in resumed.stdout, resumed.stdout
     whole = tmp_path / "whole"
-    assert launch(f"--config={CONFIG}", f"--workdir={whole}", *TINY, *CHECKPOINTED).returncode == 0
+    run_in_process(whole, *TINY, *CHECKPOINTED)
     a, b = (history_lib.History.load(str(w)) for w in (workdir, whole))
     # measured: identical here (max relative difference 0.0); other layouts may differ by float rounding
     np.testing.assert_allclose(a.records["per_class_loss"], b.records["per_class_loss"], rtol=1e-6)
@@ -263,7 +272,7 @@ def test_a_full_disk_is_one_line_and_the_run_resumes_once_space_is_freed(tiny_co
 
 @pytest.mark.parametrize("overrides, message", [
     (["--config.data.law=zipf", "--config.data.num_classes=100000", "--config.data.num_samples=100000",
-      "--config.data.input_dim=32"], "GiB on a device (XLA's memory analysis"),  # 112 GiB per member (measured)
+      "--config.data.input_dim=32", *TINY[-2:]], "GiB on a device (XLA's memory analysis"),  # 112 GiB (measured)
     (["--config.data.num_samples=1000000000", "--config.data.input_dim=1000"], "the dataset's inputs need 3725.3 GiB"),
     (["--config.train.num_steps=3000000000"], "train.num_steps must be below 2^31"),  # was an OverflowError
 ])

@@ -93,6 +93,16 @@ def test_selection_rules_out_a_member_whose_loss_rises_late():
     assert result.selection[2] == "higher score than lr=0.1 (0.9 vs 0.58)"
 
 
+def run_on_devices(script: str, devices: int) -> None:
+    """Runs `script` with `devices` host devices: in this process when it has them (one), else in a
+    subprocess with that many forced host devices."""
+    if devices == jax.device_count():
+        exec(script, {})
+        return
+    env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
+    subprocess.run([sys.executable, "-c", script], check=True, env=env, capture_output=True)
+
+
 SHARD_SCRIPT = """
 import sys, json, numpy as np
 from dynamics import train, sweep
@@ -111,8 +121,7 @@ def test_four_device_sharding_equals_one_device(tiny_config, tmp_path):
     for devices in (1, 4):
         out = str(tmp_path / f"d{devices}.npz")
         script = SHARD_SCRIPT.format(config=json.dumps(tiny_config), out=out)
-        env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
-        subprocess.run([sys.executable, "-c", script], check=True, env=env, capture_output=True)
+        run_on_devices(script, devices)
         outputs[devices] = np.load(out)
     assert outputs[4]["devices"] == 4 and outputs[1]["devices"] == 1
     for name in ("per_class_loss", "per_class_grad_norm", "param_norm"):
@@ -165,8 +174,7 @@ def test_lr_selection_is_the_same_on_one_and_four_devices_and_across_init_seeds(
     for devices in (1, 4):
         out = str(tmp_path / f"d{devices}.json")
         script = SELECTION_SCRIPT.format(seeds=seeds, out=out)
-        env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
-        subprocess.run([sys.executable, "-c", script], check=True, env=env, capture_output=True)
+        run_on_devices(script, devices)
         with open(out) as f:
             runs[devices] = json.load(f)
     assert runs[1]["devices"] == 1 and runs[4]["devices"] == 4
