@@ -28,6 +28,7 @@ RATES = {"gd": np.geomspace(0.03, 10.0, 8), "adam": np.geomspace(1e-3, 0.3, 8),
 def base_config(groups: int, dim: int, steps: int) -> dict:
     config = load_named("heavy_tail_linear")[0]
     config["data"].update(num_classes=2**groups - 1, num_samples=groups * 2**groups, input_dim=dim)
+    config["model"]["init_scale"] = 0.0  # W = 0, b = 0: the reference below starts there too
     config["train"].update(num_steps=steps, chunk_steps=min(steps + 1, 250), num_log_points=20,
                            per_class_grad_norm=False)
     config["select"]["rule"] = "none"
