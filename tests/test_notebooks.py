@@ -17,7 +17,8 @@ CELL_TIMEOUT_S = 600
 def test_every_phenomenon_has_a_notebook():
     names = {os.path.basename(p)[:-6] for p in NOTEBOOKS}
     assert {"heavy_tail_imbalance", "theory_vs_simulation", "class_competition", "grokking", "neural_collapse",
-            "sweeps_on_accelerators"} <= names, names
+            "sweeps_on_accelerators", "curvature_sam", "gradient_starvation", "noisy_labels", "lazy_rich_grokking",
+            "harmonic_loss", "weight_balancing"} <= names, names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: os.path.basename(p))
