@@ -35,7 +35,7 @@ GD on θ at step h moves z by exactly h ż (Euler's step of eq. (1)): `response_
 computes ∂z*/∂s_k from (1) by the implicit function theorem, U held fixed.
 """
 import numpy as np
-from scipy import integrate, optimize, special
+import scipy  # its submodules load when first used
 
 
 def coupling_matrix(delta: float) -> np.ndarray:
@@ -71,7 +71,7 @@ def toy_features(per_sample_strengths, delta: float, class_counts) -> tuple:
 def response_velocity(z_F, strengths_F, loadings_NxF, l2: float, sd: float) -> np.ndarray:
     """ż of eq. (1): (1/N) S² [Uᵀσ(−Uz) − λ_SD z] − λ_L2 z."""
     u = np.asarray(loadings_NxF, np.float64)
-    drive = u.T @ special.expit(-(u @ z_F)) - sd * z_F
+    drive = u.T @ scipy.special.expit(-(u @ z_F)) - sd * z_F
     return np.asarray(strengths_F) ** 2 * drive / u.shape[0] - l2 * z_F
 
 
@@ -79,7 +79,7 @@ def response_jacobian(z_F, strengths_F, loadings_NxF, l2: float, sd: float) -> n
     """∂ż/∂z of eq. (1) [F, F]."""
     u = np.asarray(loadings_NxF, np.float64)
     m = u @ z_F
-    slope = special.expit(m) * special.expit(-m)  # −dσ(−m)/dm
+    slope = scipy.special.expit(m) * scipy.special.expit(-m)  # −dσ(−m)/dm
     inner = -(u.T * slope) @ u - sd * np.eye(len(z_F))
     return (np.asarray(strengths_F) ** 2)[:, None] * inner / u.shape[0] - l2 * np.eye(len(z_F))
 
@@ -87,7 +87,7 @@ def response_jacobian(z_F, strengths_F, loadings_NxF, l2: float, sd: float) -> n
 def response_flow(times_L, z0_F, strengths_F, loadings_NxF, l2: float, sd: float) -> np.ndarray:
     """z(t) [L, F] of eq. (1) from z(0) = z0, at the (increasing) times t ≥ 0."""
     times_L = np.asarray(times_L, np.float64)
-    solution = integrate.solve_ivp(lambda t, z: response_velocity(z, strengths_F, loadings_NxF, l2, sd),
+    solution = scipy.integrate.solve_ivp(lambda t, z: response_velocity(z, strengths_F, loadings_NxF, l2, sd),
                                    (0.0, float(times_L[-1])), np.asarray(z0_F, np.float64), method="LSODA",
                                    t_eval=times_L, rtol=1e-10, atol=1e-12,
                                    jac=lambda t, z: response_jacobian(z, strengths_F, loadings_NxF, l2, sd))
@@ -112,7 +112,7 @@ def steady_state(strengths_F, loadings_NxF, l2: float, sd: float) -> np.ndarray:
     if l2 <= 0 and sd <= 0:
         raise ValueError("eq. (1) has a fixed point only with an L2 or an SD penalty")
     start = response_flow([0.0, 50.0 / max(l2, sd)], np.zeros(len(strengths_F)), strengths_F, loadings_NxF, l2, sd)[-1]
-    root = optimize.root(response_velocity, start, args=(strengths_F, loadings_NxF, l2, sd), jac=response_jacobian,
+    root = scipy.optimize.root(response_velocity, start, args=(strengths_F, loadings_NxF, l2, sd), jac=response_jacobian,
                          method="hybr", tol=1e-13)
     return root.x
 
@@ -122,7 +122,7 @@ def sensitivity(strengths_F, loadings_NxF, l2: float, sd: float, k: int) -> np.n
     strengths_F = np.asarray(strengths_F, np.float64)
     u = np.asarray(loadings_NxF, np.float64)
     z = steady_state(strengths_F, u, l2, sd)
-    drive = u.T @ special.expit(-(u @ z)) - sd * z
+    drive = u.T @ scipy.special.expit(-(u @ z)) - sd * z
     d_velocity = np.zeros_like(z)
     d_velocity[k] = 2.0 * strengths_F[k] * drive[k] / u.shape[0]
     return -np.linalg.solve(response_jacobian(z, strengths_F, u, l2, sd), d_velocity)

@@ -56,8 +56,7 @@ approximation (`rich_scale`).
 from __future__ import annotations
 
 import numpy as np
-import scipy.optimize
-import scipy.special
+import scipy  # its submodules load when first used
 
 TASKS = ("regression", "classification")
 

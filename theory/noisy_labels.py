@@ -41,7 +41,7 @@ T + (σ²/2) S a = 1 − 2ρ); at p ~ n the simulation follows this curve throug
 leaves it as it memorises (Theorem 6). The expectations over u are Gauss–Hermite sums.
 """
 import numpy as np
-from scipy import optimize, stats
+import scipy  # its submodules load when first used
 
 QUADRATURE_NODES = 80
 
@@ -86,13 +86,13 @@ def population_fixed_point(sigma: float, noise_rate: float) -> float:
         T, S = _half_tanh_moments(a * (1 - sigma * NODES))
         return T + 0.5 * sigma**2 * S * a - (1 - 2 * noise_rate)
 
-    return float(optimize.brentq(excess, 1e-12, 1e3))
+    return float(scipy.optimize.brentq(excess, 1e-12, 1e3))
 
 
 def accuracy(a, b, sigma: float):
     """Φ(a / (σ r)), r = hypot(a, b): a fresh sample's chance to be classified as its true cluster (Liu et
     al., proof of Theorem 4); at n = ∞ also the clean fit and the wrong samples' true-class prediction."""
-    return stats.norm.cdf(np.asarray(a) / (sigma * np.hypot(a, b)))
+    return scipy.stats.norm.cdf(np.asarray(a) / (sigma * np.hypot(a, b)))
 
 
 def squared_residuals(a, b, sigma: float):
@@ -113,7 +113,7 @@ def noisy_gradient_share(a, b, sigma: float, noise_rate: float):
 def nonseparable_bound(num_samples: int, input_dim: int, noise_rate: float) -> float:
     """Liu et al., proof of Theorem 6: P[the noisy classes are not linearly separable] ≤
     2 P[Bin(n, Δ/2) ≤ n − p], with Δ/2 = noise_rate the share of wrong labels (≥ 1: no bound)."""
-    return min(1.0, 2.0 * stats.binom.cdf(num_samples - input_dim, num_samples, noise_rate))
+    return min(1.0, 2.0 * scipy.stats.binom.cdf(num_samples - input_dim, num_samples, noise_rate))
 
 
 def linearly_separable(x_NxD, labels_N) -> bool:
@@ -121,6 +121,6 @@ def linearly_separable(x_NxD, labels_N) -> bool:
     (Theorem 6's event; on separable data gradient descent on the logistic loss fits every label)."""
     signs = 1.0 - 2.0 * np.asarray(labels_N, np.float64)
     x = np.asarray(x_NxD, np.float64)
-    result = optimize.linprog(np.zeros(x.shape[1]), A_ub=-signs[:, None] * x, b_ub=-np.ones(len(signs)),
+    result = scipy.optimize.linprog(np.zeros(x.shape[1]), A_ub=-signs[:, None] * x, b_ub=-np.ones(len(signs)),
                               bounds=(None, None), method="highs")
     return bool(result.status == 0)

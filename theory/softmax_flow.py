@@ -31,7 +31,7 @@ Models:
 import math
 
 import numpy as np
-from scipy import integrate, optimize
+import scipy  # its submodules load when first used
 from scipy.special import logsumexp
 
 from theory import checks
@@ -146,7 +146,7 @@ def _orthogonal_normalized_log_tau(pi, times):
     u_end = _orthogonal_clock_end(pi)
     event = lambda _, u: u[0] - u_end
     event.terminal = True
-    sol = integrate.solve_ivp(lambda _, u: [1.0 / _orthogonal_scaled_gradnorm(u[0], pi)], (0.0, uniq[-1]),
+    sol = scipy.integrate.solve_ivp(lambda _, u: [1.0 / _orthogonal_scaled_gradnorm(u[0], pi)], (0.0, uniq[-1]),
                               [0.0], method="DOP853", t_eval=uniq, events=event, rtol=1e-9, atol=1e-13)
     if not sol.success:
         raise RuntimeError(f"normalised-flow integration failed: {sol.message}")
@@ -223,7 +223,7 @@ def _orthogonal_time_to_loss(pi, threshold, flow):
     u_end = _orthogonal_clock_end(pi)
     inside = uniq <= u_end
     ends = np.concatenate([uniq[inside], [u_end]])
-    sol = integrate.solve_ivp(lambda u, _: [_orthogonal_scaled_gradnorm(u, pi)], (0.0, ends[-1]), [0.0],
+    sol = scipy.integrate.solve_ivp(lambda u, _: [_orthogonal_scaled_gradnorm(u, pi)], (0.0, ends[-1]), [0.0],
                               method="DOP853", t_eval=ends, rtol=1e-9, atol=1e-13)
     if not sol.success:
         raise RuntimeError(f"normalised-flow integration failed: {sol.message}")
@@ -629,7 +629,7 @@ def _unigram_normalized_logp(pi, w0, t):
             continue
         n = int(np.searchsorted(lengths, ti, side="right")) - 1
         target = ti - lengths[n]
-        sigma = optimize.brentq(lambda s: antiderivs[n](s) - target, 0.0, flow.widths[n],
+        sigma = scipy.optimize.brentq(lambda s: antiderivs[n](s) - target, 0.0, flow.widths[n],
                                 xtol=1e-300, rtol=4 * np.finfo(float).eps)
         out[i] = flow.logp_in_step(n, [sigma])[0]
     return flow.unsort(out)

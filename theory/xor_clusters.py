@@ -13,8 +13,7 @@ the Bayes rule is unchanged and its accuracy is (1 - eta) A + eta (1 - A). Xu et
 accuracy close to this "near-optimal".
 """
 import numpy as np
-import scipy.integrate
-import scipy.stats
+import scipy  # its submodules load when first used
 
 
 def bayes_accuracy(mean_norm: float, flip_fraction: float = 0.0) -> float:

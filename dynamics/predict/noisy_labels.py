@@ -11,7 +11,7 @@
 - With ELR (elr_lambda > 0) on the same data: the wrong labels end unmemorised (Liu et al., App. B).
 """
 import numpy as np
-from scipy import stats
+import scipy  # scipy.stats loads when first used
 
 from dynamics import losses
 from dynamics.history import first_step_reaching
@@ -55,7 +55,7 @@ def member_columns(history) -> dict:
         return {}
     members = range(len(history.members))
     peaks = [early_peak(history, i) for i in members]
-    correlation = [stats.spearmanr(history.records["noisy_count"][i, 0], memorisation_steps(history, i, "noisy_fit"),
+    correlation = [scipy.stats.spearmanr(history.records["noisy_count"][i, 0], memorisation_steps(history, i, "noisy_fit"),
                                    nan_policy="omit")[0] if history.class_counts.shape[-1] > 2 else np.nan
                    for i in members]
     return {"peak_noisy_true": [history.records["noisy_true_mean"][i, k] for i, k in zip(members, peaks)],
