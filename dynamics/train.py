@@ -21,7 +21,7 @@ from dynamics.data import Dataset, build_dataset
 from dynamics.errors import ConfigError, check_choice, check_keys, check_range
 from dynamics.history import History
 from dynamics.models import TRAINER_KEYS, Model, build_model
-from dynamics.models.base import head_only
+from dynamics.models.base import frozen_to_zero, head_only
 from dynamics.models.harmonic import with_harmonic_head
 from dynamics.optimizers import (build_optimizer, max_norm, needs_per_class_gradients, needs_perturbed_gradient,
                                  sam_gradient, validate_optimizer)
@@ -140,7 +140,8 @@ def train_step(setup: Setup, numbers: dict, data: Dataset, state: TrainState, st
 
     (loss, targets), grads = jax.value_and_grad(objective, has_aux=True)(state.params)
     if needs_perturbed_gradient(cfg["optimizer"]["name"]):
-        grads = sam_gradient(jax.grad(lambda p: objective(p)[0]), state.params, grads, cfg["optimizer"]["rho"])
+        ascent = frozen_to_zero(model, grads)  # the perturbation moves only what is trained
+        grads = sam_gradient(jax.grad(lambda p: objective(p)[0]), state.params, ascent, cfg["optimizer"]["rho"])
     if targets is not None:
         targets = state.targets.at[idx].set(targets)
     if needs_per_class_gradients(cfg["optimizer"]["name"]):

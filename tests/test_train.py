@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from dynamics import history as history_lib
-from dynamics import sweep, train
+from dynamics import losses, sweep, train
 
 QUIET = dict(progress=lambda line: None)
 
@@ -205,6 +205,29 @@ def test_head_only_training_leaves_the_hidden_layers_at_their_init(tiny_config):
         steps[trainable] = jax.tree.map(lambda a, b: float(np.abs(a - b).max()), state.params, first.params)
     assert steps["head"]["dense_0"] == {"kernel": 0.0, "bias": 0.0}
     assert min(steps["head"]["head"].values()) > 0 and min(steps["all"]["dense_0"].values()) > 0
+
+
+def test_sam_with_a_frozen_body_perturbs_only_the_head(tiny_config):
+    """SAM (Foret et al. 2021) on the trained parameters only: with train.trainable='head', one step of sam
+    (momentum 0) is head - η ∇_head L(θ + ρ g_head/||g_head||), the hand-computed step, hidden layers kept."""
+    tiny_config["model"] = dict(name="mlp", hidden=(8,), use_bias=True, init="pytorch_uniform", trainable="all",
+                                init_scale=1.0, harmonic_exponent=0.0)
+    tiny_config["train"].update(trainable="head", per_class_grad_norm=False)
+    lr, rho = 0.1, 0.5
+    _, (group,) = train.plan(tiny_config, [{"optimizer.name": "sam", "optimizer.learning_rate": lr,
+                                            "optimizer.rho": rho}])
+    numbers = {k: v[0] for k, v in group.numbers.items()}
+    first = train.init_state(group.setup, numbers, group.data)
+    after = train.train_step(group.setup, numbers, group.data, first, 0)
+    loss = lambda p: losses.training_loss(tiny_config["loss"], group.setup.model.apply(p, group.data.x), group.data.y,
+                                          group.data.class_counts)
+    g = jax.grad(loss)(first.params)
+    norm = np.sqrt(sum(float(np.sum(np.square(a))) for a in jax.tree.leaves(g["head"])))
+    moved = dict(first.params, head=jax.tree.map(lambda p, d: p + rho * d / norm, first.params["head"], g["head"]))
+    expected = jax.tree.map(lambda p, d: p - lr * d, first.params["head"], jax.grad(loss)(moved)["head"])
+    for name in ("kernel", "bias"):
+        np.testing.assert_allclose(after.params["head"][name], expected[name], rtol=1e-5, atol=1e-7)
+        np.testing.assert_array_equal(after.params["dense_0"][name], first.params["dense_0"][name])
 
 
 def test_history_round_trip_and_tidy_table(tiny_config, tmp_path):

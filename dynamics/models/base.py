@@ -47,3 +47,11 @@ def head_only(model: Model) -> Model:
     if not head:
         raise ConfigError("train.trainable='head': this model's classifier reads no parameter (it is fixed)")
     return model._replace(trainable=lambda params: {group: group in head for group in params})
+
+
+def frozen_to_zero(model: Model, tree):
+    """`tree` (shaped as the parameters, e.g. a gradient) with zeros where the model is not trained."""
+    if model.trainable is None:
+        return tree
+    return jax.tree.map(lambda train, part: jax.tree.map(lambda a: a if train else jnp.zeros_like(a), part),
+                        model.trainable(tree), tree)
