@@ -207,6 +207,7 @@ def test_head_only_training_leaves_the_hidden_layers_at_their_init(tiny_config):
     assert min(steps["head"]["head"].values()) > 0 and min(steps["all"]["dense_0"].values()) > 0
 
 
+@pytest.mark.slow  # 6 s: two compilations of an MLP step
 def test_sam_with_a_frozen_body_perturbs_only_the_head(tiny_config):
     """SAM (Foret et al. 2021) on the trained parameters only: with train.trainable='head', one step of sam
     (momentum 0) is head - η ∇_head L(θ + ρ g_head/||g_head||), the hand-computed step, hidden layers kept."""
