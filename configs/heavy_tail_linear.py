@@ -13,11 +13,9 @@ Run:     python -m dynamics.main --config=configs/heavy_tail_linear.py --workdir
 Small:   python -m dynamics.main --config=configs/heavy_tail_linear.py:small --workdir=/tmp/heavy_tail_linear_small
          (the paper's construction at m = 5: C = 31, n = 160, d = 192; 60 steps, the middle learning rate of
          each grid: tests, notebook, figures --small)
-Runtime: about 2.8 min of CPU time (14 members x 300 full-batch steps, 4 compilations, the figure; measured
-         133 s for these grids without GD 3e-3 and Adam 3e-4, and 188 s with Sign_M 1e-3 and NormSGD_M 0.1
-         added too), so under 3 min on an idle 2-core CPU; measured 4.7-8 min wall-clock while the machine
-         was shared (load average ~7).
-The paper's size, for an accelerator (m = 11: C = 2047, n = 22528, d = 24576, 1000 steps):
+Runtime: 72 s wall, 129 CPU-s on an idle 2-core CPU (14 members x 300 full-batch steps in 4 compiled
+         groups, the figure; measured at the end of the second session of 2026-11-29).
+The paper's size, for an accelerator (m = 11: C = 2047, n = 22528, d = 24576, 1000 steps; not run here):
          python -m dynamics.main --config=configs/heavy_tail_linear.py:paper --workdir=DIR
 Per-class gradient norms: add --config.train.per_class_grad_norm=True.
 Without the shared input mean (the effect vanishes): configs/heavy_tail_linear_centered.py
