@@ -86,12 +86,12 @@ def redraw_figure(name: str, runs: str, figdir: str) -> list:
 
 
 def describe(paths: list) -> str:
-    """'a.png (52 KB), b.png (230 KB, over 200 KB)'."""
+    """'a.png (52 KB), b.png (230 KB, over 200 KB)', or that there is none."""
     parts = []
     for path in paths:
         size = os.path.getsize(path) // 1024
         parts.append(f"{path} ({size} KB{', over 200 KB' if size > 200 else ''})")
-    return ", ".join(parts)
+    return ", ".join(parts) or "no figure (the config draws none)"
 
 
 def parse_flags(argv):
