@@ -76,20 +76,23 @@ def test_per_class_hessian_trace_grows_with_class_frequency(tiny_config):
     """Kunstner et al. 2024, sec. 4: with heavy-tailed classes the Hessian block of class k's weights
     has trace ≈ π_k (1 - π_k) E‖x‖² once the softmax has learned the class frequencies, so it grows
     with the class count, and the gradient blocks are correlated with it. Linear model, step-Zipf
-    with 15 classes in 4 groups (counts 16, 8, 4, 2), 40 GD steps at lr 1. Measured after training:
-    group means of the trace 1.18, 0.71, 0.37, 0.19 (most frequent first; asserted decreasing),
-    Spearman(trace, count) = 0.91 (asserted > 0.8), log-correlation with the gradient-block norms
-    0.59 (asserted > 0.3). At W = 0 all traces are equal (measured spread 0)."""
+    with 15 classes in 4 groups (counts 16, 8, 4, 2), 40 GD steps at lr 1, data seeds 0-2 (W = 0: the data
+    is the only randomness). Measured after training, data seeds 0-4: group means of the trace 1.10-1.23,
+    0.65-0.71, 0.35-0.38, 0.19-0.20 (most frequent first; asserted decreasing), Spearman(trace, count) = 0.91
+    (asserted > 0.8), log-correlation with the gradient-block norms 0.59-0.83 (asserted > 0.3). At W = 0
+    all traces are equal (measured spread 0)."""
     c = tiny_config
     c["train"].update(per_class_grad_norm=False, extra_metrics=("per_class_hessian",))
-    history = train.run(c, [{"optimizer.learning_rate": 1.0}], progress=lambda s: None)
-    counts = history.class_counts[0]
-    trace = history.records["per_class_head_hessian_trace"][0]
-    assert np.ptp(trace[0]) < 1e-6 * trace[0].mean()  # uniform softmax at W = 0, b = 0
-    group_means = [trace[-1][counts == n].mean() for n in sorted(set(counts))]
-    assert np.all(np.diff(group_means) > 0), group_means
-    assert stats.spearmanr(trace[-1], counts).statistic > 0.8
-    assert history.records["head_grad_hessian_correlation"][0, -1] > 0.3
+    history = train.run(c, [{"optimizer.learning_rate": 1.0, "data.seed": seed} for seed in (0, 1, 2)],
+                        progress=lambda s: None)
+    for i in range(3):
+        counts = history.class_counts[i]
+        trace = history.records["per_class_head_hessian_trace"][i]
+        assert np.ptp(trace[0]) < 1e-6 * trace[0].mean()  # uniform softmax at W = 0, b = 0
+        group_means = [trace[-1][counts == n].mean() for n in sorted(set(counts))]
+        assert np.all(np.diff(group_means) > 0), (i, group_means)
+        assert stats.spearmanr(trace[-1], counts).statistic > 0.8
+        assert history.records["head_grad_hessian_correlation"][i, -1] > 0.3
 
 
 def test_hessian_block_formula_matches_jax_hessian():
