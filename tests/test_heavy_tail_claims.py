@@ -23,7 +23,7 @@ def bucket_losses(history, member, log_index=-1):
 
 
 @pytest.mark.slow
-def test_transformer_rare_tokens_lag_under_gd_not_adam():  # 15 s CPU
+def test_transformer_rare_tokens_lag_under_gd_not_adam():  # 9 s idle
     """Kunstner et al. 2024, fig. 1: on heavy-tailed next-token classes GD leaves the rare tokens'
     loss far behind the frequent ones', Adam much less. configs/heavy_tail_transformer.py:small: a
     1-block width-16 transformer on 32 windows of 8 tokens (wordfreq vocabulary: 300 words + <unk>),
@@ -34,16 +34,19 @@ def test_transformer_rare_tokens_lag_under_gd_not_adam():  # 15 s CPU
     here <unk> alone, 'rare' = tokens seen once): the gap rare - frequent bucket loss, and the
     share of the rare bucket's initial loss removed. The raw ratio rare/frequent is reported but
     not asserted: Adam drives the frequent bucket to ~0.2 nats, which inflates its ratio although
-    every bucket is fitted. Measured: gap GD 3.85 vs Adam 0.59 (asserted GD > 3 x Adam); rare
-    share removed GD 0.09 vs Adam 0.88 (asserted < 0.3 and > 0.6); ratio GD 3.1, Adam 4.3."""
+    every bucket is fitted. Measured over init seeds 0-4: gap GD 3.02-6.12 vs Adam 0.35-0.59 (GD/Adam
+    6.5-15; asserted GD > 3 x Adam); rare share removed GD -0.08-0.19 vs Adam 0.88-0.92 (asserted < 0.3 and
+    > 0.6); seed 0: ratio GD 3.1, Adam 4.3. Asserted on init seeds 0-2."""
     c, members = load_config("heavy_tail_transformer", "small")  # this setting; GD at lr 1, Adam at 1e-2
     assert [(m["optimizer.name"], m["optimizer.learning_rate"]) for m in members] == [("gd", 1.0), ("adam", 1e-2)]
-    history = train.run(c, members, progress=lambda s: None)
-    (gd, adam), (gd_0, adam_0) = ([bucket_losses(history, i, j) for i in (0, 1)] for j in (-1, 0))
-    gap_gd, gap_adam = gd[-1] - gd[0], adam[-1] - adam[0]
-    removed_gd, removed_adam = 1 - gd[-1] / gd_0[-1], 1 - adam[-1] / adam_0[-1]
-    assert gap_gd > 3.0 * gap_adam, (gd, adam)
-    assert removed_gd < 0.3 and removed_adam > 0.6, (removed_gd, removed_adam)
+    seeds = (0, 1, 2)
+    history = train.run(c, [dict(m, seed=s) for m in members for s in seeds], progress=lambda s: None)
+    for k in range(len(seeds)):
+        (gd, adam), (gd_0, adam_0) = ([bucket_losses(history, i, j) for i in (k, len(seeds) + k)] for j in (-1, 0))
+        gap_gd, gap_adam = gd[-1] - gd[0], adam[-1] - adam[0]
+        removed_gd, removed_adam = 1 - gd[-1] / gd_0[-1], 1 - adam[-1] / adam_0[-1]
+        assert gap_gd > 3.0 * gap_adam, (k, gd, adam)
+        assert removed_gd < 0.3 and removed_adam > 0.6, (k, removed_gd, removed_adam)
 
 
 @pytest.mark.slow
