@@ -42,7 +42,7 @@ def get_config(variant=""):
     c.train.num_log_points = 200  # log-spaced records
     c.train.extra_metrics = ("kernel_distance",)  # NTK distance from init and kernel-target alignment (Kumar et al.)
     c.figures = ("grokking_diagonal",)  # test error vs kernel / sparse predictors and the predicted transition
-    if config.variant(variant, ("small",)) == "small":  # tests/test_grokking_claims.py's instance
+    if config.variant(variant, ("small",)) == "small":  # tests/test_misgrokking_claims.py's instance
         c.model.init_scale = 1.5  # the smallest alpha of the grid
         c.optimizer.learning_rate = learning_rate(1.5)  # its eta
         c.optimizer.weight_decay = 0.1  # a larger lambda than the grid's: predicted transition at step ~3.3k (seed 0)

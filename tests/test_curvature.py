@@ -60,7 +60,7 @@ def test_sam_steps_match_the_hand_computed_steps():
     opt = dict(name="sam", learning_rate=0.1, momentum=0.9, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.0,
                schedule="constant", warmup_steps=0, rho=0.3)
     tx = build_optimizer(opt, num_steps=10)
-    theta, state, expected, m = jnp.array([1.0, -2.0]), None, np.array([1.0, -2.0]), 0.0
+    theta, expected, m = jnp.array([1.0, -2.0]), np.array([1.0, -2.0]), 0.0
     state = tx.init(theta)
     for _ in range(2):
         g = a * expected
