@@ -36,15 +36,13 @@ def bucket_colors(num: int):
     return plt.cm.viridis(np.linspace(0.0, 0.9, num))
 
 
-def representatives(history) -> list:
-    """One selected member per setting (the first seed), in member order."""
-    seen, out = set(), []
+def representatives(history, exclude=None) -> list:
+    """One selected member per setting (the first seed), in member order; exclude: the keys that do not
+    make a setting (default: History.label's, the learning rate and the seed)."""
+    chosen = {}
     for i in np.flatnonzero(history.selected):
-        label = history.label(i)
-        if label not in seen:
-            seen.add(label)
-            out.append(i)
-    return out
+        chosen.setdefault(history.label(i) if exclude is None else history.label(i, exclude=exclude), i)
+    return list(chosen.values())
 
 
 def without_selection(history) -> list:

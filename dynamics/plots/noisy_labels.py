@@ -2,20 +2,12 @@
 import numpy as np
 
 from dynamics.history import LR_KEY
-from dynamics.plots import bucket_colors, plt, save
+from dynamics.plots import bucket_colors, plt, representatives, save
 from dynamics.buckets import class_mean, frequency_buckets
 from dynamics.predict import noisy_labels as predicted
 
 
 SEEDS = (LR_KEY, "seed", "data.seed", "data.noise_seed")
-
-
-def first_seeds(history) -> list:
-    """One selected member per setting, whatever its initialisation, data and noise seeds, in member order."""
-    chosen = {}
-    for i in np.flatnonzero(history.selected):
-        chosen.setdefault(history.label(i, exclude=SEEDS), i)
-    return list(chosen.values())
 
 
 def noisy_labels(history, path: str) -> None:
@@ -27,7 +19,7 @@ def noisy_labels(history, path: str) -> None:
     memorisation step (half its wrong labels fitted, after the early-learning peak) against its number
     of wrong labels (log), every seed of the setting in its own colour, with members.csv's Spearman
     correlation."""
-    members = first_seeds(history)
+    members = representatives(history, exclude=SEEDS)
     rec, steps = history.records, history.step
     rows = 3 if history.class_counts.shape[-1] > 2 else 2
     fig, axes = plt.subplots(rows, len(members), figsize=(4.2 * len(members), 3.0 * rows), squeeze=False)
