@@ -20,10 +20,13 @@ README reports τ̂ beside their tuned τ.
 """
 import numpy as np
 
+from dynamics.buckets import class_mean
+
 
 def balanced_accuracy(history) -> np.ndarray:
     """[M, L]: mean over classes of the test per-class accuracy (classes without a test sample skipped)."""
-    return np.nanmean(history.records["test_per_class_accuracy"], axis=-1)
+    accuracy = history.records["test_per_class_accuracy"]
+    return class_mean(accuracy, np.arange(accuracy.shape[-1]))
 
 
 def implied_exponent(norms_C, class_counts_C) -> tuple:
