@@ -16,6 +16,7 @@ from dynamics.errors import ConfigError
 
 GIB = 2**30
 USABLE = 0.9  # of a device's memory given to one program: headroom for the runtime's own buffers
+CACHE_BYTES = 2**20  # one core's L2 cache on common x86 CPUs (1 MiB on this project's 2-core AMD EPYC)
 
 
 def available_bytes() -> int:
@@ -25,6 +26,32 @@ def available_bytes() -> int:
     if stats and stats.get("bytes_limit"):
         return int(stats["bytes_limit"])
     return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def largest_array_bytes(jaxpr) -> int:
+    """The largest array that any equation of a jaxpr, or of the jaxprs inside it, makes (bytes)."""
+    sizes = [0]
+    for eqn in jaxpr.eqns:
+        sizes += [v.aval.size * v.aval.dtype.itemsize for v in eqn.outvars if hasattr(v.aval, "dtype")]
+        for param in eqn.params.values():
+            for inner in param if isinstance(param, (tuple, list)) else (param,):
+                inner = getattr(inner, "jaxpr", inner)  # a ClosedJaxpr's jaxpr
+                if hasattr(inner, "eqns"):
+                    sizes.append(largest_array_bytes(inner))
+    return max(sizes)
+
+
+def one_at_a_time(step: Callable, *args) -> bool:
+    """Whether a group's members run one after another inside their program (train.chunk_program) instead of
+    side by side (vmap): on a single CPU device, once one member's step(*args) makes an array larger than a
+    core's L2 cache, side by side only adds cache misses (and, where members share their data, transposed
+    copies of the [samples, members, classes] activations). This project's rule from measurements on
+    benchmarks/sweep_throughput.py's problem (2-core EPYC, ms per member-step, side by side / one at a time):
+    m = 8, largest array 2 MiB: 2.80 / 2.04; m = 7, 0.45 MiB: 0.31 / 0.33; m = 6, 0.1 MiB: 0.09 / 0.13.
+    Accelerators and several devices keep members side by side."""
+    if jax.device_count() > 1 or jax.default_backend() != "cpu":
+        return False
+    return largest_array_bytes(jax.make_jaxpr(step)(*args).jaxpr) > CACHE_BYTES
 
 
 def check_data(data: dict, available: int) -> None:

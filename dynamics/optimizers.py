@@ -161,6 +161,33 @@ def sam_gradient(grad_fn, params, grads, rho):
     return grad_fn(jax.tree.map(lambda p, g: p + scale * g, params, grads))
 
 
+def gradient_kind(name: str) -> str:
+    """What gradient the optimizer takes: members whose optimizers take the same kind may share one
+    compiled program (train.plan; `switch` picks each member's optimizer there)."""
+    return "per_class" if needs_per_class_gradients(name) else "perturbed" if needs_perturbed_gradient(name) else "plain"
+
+
+def switch(transforms: list, index) -> optax.GradientTransformation:
+    """transforms[index] (index may be traced): one program runs members of several optimizers. The state
+    holds every optimizer's state and only the chosen one's changes; under vmap every optimizer's update
+    is computed and the chosen one selected (elementwise work on the parameters and states only)."""
+
+    def init(params):
+        return tuple(t.init(params) for t in transforms)
+
+    def update(updates, state, params=None):
+        def branch(i):
+            def chosen(operands):
+                updates, state, params = operands
+                new, own = transforms[i].update(updates, state[i], params)
+                return new, state[:i] + (own,) + state[i + 1:]
+            return chosen
+
+        return jax.lax.switch(index, [branch(i) for i in range(len(transforms))], (updates, state, params))
+
+    return optax.GradientTransformation(init, update)
+
+
 def validate_optimizer(opt: dict, directions: dict = DIRECTIONS) -> None:
     check_keys("optimizer", opt, ("name", "learning_rate", "momentum", "b1", "b2", "eps", "weight_decay", "schedule",
                                   "warmup_steps", "rho", "max_norm"))

@@ -123,12 +123,13 @@ def traced_keys(config: dict) -> list:
                        and (not k.startswith("model.") or k == "model.init_scale")]
 
 
-def group_key(config: dict, data_shapes) -> str:
+def group_key(config: dict, data_shapes, chosen: tuple = ()) -> str:
     """Members with equal keys share one compiled program. Data settings that are numbers only change
     the (stacked) data arrays; any other data setting (a name, an operation, a flag) may change what
     the program computes (a metric may read it), so it splits groups like a shape does. init settings
-    only choose the starting arrays (train.plan checks their shapes), so they split nothing."""
-    traced = set(traced_keys(config))
+    only choose the starting arrays (train.plan checks their shapes), so they split nothing; nor do the
+    `chosen` keys, which the program chooses by a traced index."""
+    traced = set(traced_keys(config)) | set(chosen)
     static = {k: v for k, v in flatten(config).items() if k not in traced and not k.startswith("init.")
               and not (k.startswith("data.") and isinstance(v, (int, float)) and not isinstance(v, bool))}
     return repr((sorted(static.items()), data_shapes))

@@ -23,8 +23,8 @@ from dynamics.history import History
 from dynamics.models import TRAINER_KEYS, Model, build_model
 from dynamics.models.base import frozen_to_zero, head_only
 from dynamics.models.harmonic import with_harmonic_head
-from dynamics.optimizers import (build_optimizer, max_norm, needs_per_class_gradients, needs_perturbed_gradient,
-                                 sam_gradient, validate_optimizer)
+from dynamics.optimizers import (build_optimizer, gradient_kind, max_norm, needs_per_class_gradients,
+                                 needs_perturbed_gradient, sam_gradient, switch, validate_optimizer)
 
 SECTIONS = ("seed", "data", "model", "loss", "optimizer", "train", "init", "select", "figures")
 TRAIN_KEYS = ("num_steps", "batch_size", "chunk_steps", "num_log_points", "log_spacing",
@@ -32,6 +32,7 @@ TRAIN_KEYS = ("num_steps", "batch_size", "chunk_steps", "num_log_points", "log_s
               "lanczos_iterations", "lanczos_probes", "density_bins",
               "kernel_probe_size")
 MATMUL_PRECISIONS = ("float32", "high", "bfloat16")  # jax.default_matmul_precision's HIGHEST, HIGH, DEFAULT
+OPTIMIZER_INDEX = "optimizer.index"  # a member's optimizer in Setup.optimizers, traced where a group has several
 
 
 class TrainState(NamedTuple):
@@ -54,6 +55,7 @@ class Setup:
     log_steps: np.ndarray
     pieces: Pieces
     max_norm: bool = False  # some member has optimizer.max_norm > 0: the MaxNorm projection is chained
+    optimizers: tuple = ()  # the members' optimizer names; several: each member's is numbers[OPTIMIZER_INDEX]
 
     @property
     def num_steps(self) -> int:
@@ -87,9 +89,12 @@ def member_keys(seed):
 
 
 def optimizer(setup: Setup, cfg: dict, params) -> optax.GradientTransformation:
-    """The member's optimizer; parameters the model marks untrainable get no update at all; then
-    MaxNorm's projection of the classifier rows (optimizers.max_norm) where the group uses it."""
-    tx = build_optimizer(cfg["optimizer"], setup.num_steps, setup.pieces.optimizers)
+    """The member's optimizer (chosen by its traced index where the group has several: optimizers.switch);
+    parameters the model marks untrainable get no update at all; then MaxNorm's projection of the
+    classifier rows (optimizers.max_norm) where the group uses it."""
+    build = lambda name: build_optimizer(dict(cfg["optimizer"], name=name), setup.num_steps, setup.pieces.optimizers)
+    names = setup.optimizers
+    tx = build(names[0]) if len(names) == 1 else switch([build(n) for n in names], cfg["optimizer"]["index"])
     if setup.model.trainable is not None:
         labels = jax.tree.map(lambda train: "train" if train else "freeze", setup.model.trainable(params))
         tx = optax.multi_transform({"train": tx, "freeze": optax.set_to_zero()}, labels)
@@ -262,7 +267,7 @@ class Group:
     record_shapes: dict    # {record name: jax.ShapeDtypeStruct} of one member at one step
     state_shapes: Any = None  # TrainState of jax.ShapeDtypeStruct: one member's state
     start_params: Any = None  # host params [M, ...] to start from (init.from_workdir), or None
-    program: Callable = None  # chunk_program(setup, data_stacked): built once, so that its compilation for the
+    program: Callable = None  # chunk_program(setup, data_stacked, ...): built once, so that its compilation for the
     #                           memory analysis (dynamics.memory.fit) is the one the run reuses
     program_members: int = 0  # members each program holds: a smaller part is padded to it (memory.fit's parts)
 
@@ -274,11 +279,20 @@ class Group:
                                    program_members=program_members, numbers={k: v[members] for k, v in self.numbers.items()})
 
 
-def chunk_program(setup: Setup, data_stacked: bool) -> Callable:
+def chunk_program(setup: Setup, data_stacked: bool, one_at_a_time: bool = False) -> Callable:
     """(numbers, data, states, records, start) -> (states, records): a chunk of steps of every member,
-    vmapped, jitted (compiled at its first call or lowering), states and records donated."""
-    return jax.jit(jax.vmap(lambda n, d, s, r, start: run_chunk(setup, n, d, s, r, start),
-                            in_axes=(0, 0 if data_stacked else None, 0, 0, None)), donate_argnums=(2, 3))
+    vmapped, or one member after another (lax.map; memory.one_at_a_time says when), jitted (compiled at
+    its first call or lowering), states and records donated."""
+    member = lambda n, d, s, r, start: run_chunk(setup, n, d, s, r, start)
+    if not one_at_a_time:
+        return jax.jit(jax.vmap(member, in_axes=(0, 0 if data_stacked else None, 0, 0, None)), donate_argnums=(2, 3))
+
+    def program(numbers, data, states, records, start):  # batch_size=1 (a vmap of one) measured faster than none
+        if data_stacked:
+            return jax.lax.map(lambda a: member(*a, start), (numbers, data, states, records), batch_size=1)
+        return jax.lax.map(lambda a: member(a[0], data, *a[1:], start), (numbers, states, records), batch_size=1)
+
+    return jax.jit(program, donate_argnums=(2, 3))
 
 
 def plan(config: dict, members: list, pieces: Pieces = None) -> tuple:
@@ -301,7 +315,8 @@ def plan(config: dict, members: list, pieces: Pieces = None) -> tuple:
     groups = {}
     for i, (cfg, data) in enumerate(zip(configs, datasets)):
         shapes = repr(jax.tree.map(lambda a: (np.shape(a), np.asarray(a).dtype.str), data))
-        groups.setdefault(sweep.group_key(cfg, shapes), []).append(i)
+        kind = gradient_kind(cfg["optimizer"]["name"])  # optimizers that take the same gradient share a program
+        groups.setdefault((sweep.group_key(cfg, shapes, chosen=("optimizer.name",)), kind), []).append(i)
     planned = []
     for indices in groups.values():
         cfg, data = configs[indices[0]], datasets[indices[0]]
@@ -312,11 +327,14 @@ def plan(config: dict, members: list, pieces: Pieces = None) -> tuple:
         train = cfg["train"]
         keys = sweep.traced_keys(cfg)
         numbers = {k: np.array([sweep.flatten(configs[i])[k] for i in indices]) for k in keys}
+        names = tuple(dict.fromkeys(configs[i]["optimizer"]["name"] for i in indices))
+        if len(names) > 1:
+            numbers[OPTIMIZER_INDEX] = np.array([names.index(configs[i]["optimizer"]["name"]) for i in indices], np.int32)
         projects = bool(np.any(numbers["optimizer.max_norm"] > 0))
         if projects and model.classifier is None:
             raise ConfigError(f"optimizer.max_norm caps classifier rows; model {cfg['model']['name']!r} has no classifier")
         setup = Setup(cfg, model, log_steps(train["num_steps"], train["num_log_points"], train["log_spacing"]), pieces,
-                      projects)
+                      projects, names)
         group_data = [datasets[i] for i in indices]
         stacked = any(d is not group_data[0] for d in group_data)
         data = jax.tree.map(lambda *a: np.stack(a), *group_data) if stacked else group_data[0]
@@ -327,7 +345,10 @@ def plan(config: dict, members: list, pieces: Pieces = None) -> tuple:
             raise ConfigError(f"model {cfg['model']['name']!r} cannot take this data: {str(e).splitlines()[0]}")
         start = checkpoint.starting_params([configs[i]["init"] for i in indices], indices, state.params)
         shapes = jax.eval_shape(lambda s: record(setup, first_numbers, group_data[0], s), state)
-        planned.append(Group(indices, setup, numbers, data, stacked, shapes, state, start, chunk_program(setup, stacked)))
+        sequential = len(indices) > 1 and memory.one_at_a_time(lambda n, d, s: train_step(setup, n, d, s, 0),
+                                                               first_numbers, group_data[0], state)
+        planned.append(Group(indices, setup, numbers, data, stacked, shapes, state, start,
+                             chunk_program(setup, stacked, sequential)))
     if any(not np.array_equal(g.setup.log_steps, planned[0].setup.log_steps) for g in planned):
         raise ConfigError("all members of a sweep must log at the same steps (train.num_steps, train.num_log_points)")
     if any(jax.tree.map(np.shape, g.record_shapes) != jax.tree.map(np.shape, planned[0].record_shapes) for g in planned):

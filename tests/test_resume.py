@@ -37,7 +37,8 @@ def get_sweep():
 """
 SINGLE = '[{"optimizer.name": "adam", "optimizer.learning_rate": 0.05}]'
 SWEEP = ('sweep.chain(sweep.product(sweep.axis("optimizer.name", ["gd"]), sweep.axis("optimizer.learning_rate", '
-         '[0.3, 1.0])), sweep.product(sweep.axis("optimizer.name", ["adam"]), sweep.axis("seed", [0, 1])))')
+         '[0.3, 1.0])), sweep.product(sweep.axis("optimizer.schedule", ["cosine"]), sweep.axis("seed", [0, 1])))')
+# two groups: a schedule is code, it splits the program (optimizer names taking the same gradient do not)
 
 
 def config_file(tmp_path, members: str) -> str:
