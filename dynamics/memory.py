@@ -87,7 +87,10 @@ def fit(groups: list, program_bytes: Callable, progress: Callable = print) -> li
         if one > available:
             raise ConfigError(f"one member of group {g + 1}/{len(groups)} needs {one / GIB:.2f} GiB on a device "
                               f"(XLA's memory analysis of its program), the device has {available / GIB:.2f} GiB "
-                              f"usable; use fewer samples, classes or parameters, or a device with more memory")
+                              f"usable; use fewer samples, classes or parameters, or a device with more memory"
+                              + ("" if len(group.setup.optimizers) < 2 else f" (or sweep its optimizers "
+                                 f"{', '.join(group.setup.optimizers)} in separate runs: a member holds the state "
+                                 f"of every optimizer in its group)"))
         low, high = 1, -(-members // devices)  # members per device: low fits, high does not
         while high - low > 1:
             middle = (low + high) // 2

@@ -3,7 +3,8 @@
 Every optimizer is chain(direction, decoupled weight decay, -learning_rate * schedule(step)),
 except adam, whose weight decay is the coupled L2 term added to the gradient before the
 moments (adamw is the decoupled one, Loshchilov & Hutter 2019). Numbers may be traced
-values, so one compiled program serves a whole sweep of learning rates.
+values, so one compiled program serves a whole sweep of learning rates; `switch` lets it serve
+several optimizers that take the same gradient too.
 """
 from typing import NamedTuple
 
@@ -170,7 +171,7 @@ def gradient_kind(name: str) -> str:
 def switch(transforms: list, index) -> optax.GradientTransformation:
     """transforms[index] (index may be traced): one program runs members of several optimizers. The state
     holds every optimizer's state and only the chosen one's changes; under vmap every optimizer's update
-    is computed and the chosen one selected (elementwise work on the parameters and states only)."""
+    is computed and the chosen one selected (elementwise work on the parameters and states)."""
 
     def init(params):
         return tuple(t.init(params) for t in transforms)

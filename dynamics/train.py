@@ -1,8 +1,10 @@
 """Training: a pure train step, lax.scan over steps in jitted chunks, and run(config) -> History.
 
-One compiled program runs a whole group of sweep members: the chunk function is vmapped over
-members (sharded over devices) and scans over `train.chunk_steps` steps; Python only loops over
-chunks, printing steps/s and the ETA after each.
+One compiled program runs a whole group of sweep members (their numbers traced, their optimizer
+chosen by a traced index among those that take the same gradient): the chunk function is vmapped
+over members (sharded over devices; on one CPU device, members too large for the cache run one after
+another inside it) and scans over `train.chunk_steps` steps; Python only loops over chunks, printing
+steps/s and the ETA after each.
 """
 import dataclasses
 import time

@@ -4,10 +4,9 @@ import subprocess
 import sys
 import textwrap
 
-import numpy as np
 import pytest
 
-from dynamics import memory, sweep, train
+from dynamics import sweep, train
 from dynamics.errors import ConfigError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -86,21 +85,3 @@ def test_a_data_setting_that_is_not_a_number_splits_groups():
         base, [{"data.operation": "add"}, {"data.operation": "multiply"}, {"data.seed": 1}]))
     assert add == reseeded and add != multiply
 
-
-def test_one_program_of_several_optimizers_and_members_one_at_a_time_give_each_member_its_own_run(
-        tiny_config, monkeypatch):
-    """Members of four optimizers in one program (optimizers.switch) match their own one-member runs, and so
-    do the same members run one after another inside the program (memory.one_at_a_time, forced here).
-    Measured: records within 3.0e-7 relative of the one-member runs' (the programs fuse differently; one
-    after another: bit-identical for adam, 2.8e-7 for normalized_gd)."""
-    members = [{"optimizer.name": name, "optimizer.learning_rate": lr}
-               for name, lr in (("gd", 0.5), ("adam", 0.05), ("sign", 0.01), ("normalized_gd", 0.3))]
-    quiet = lambda line: None  # noqa: E731
-    together = train.run(tiny_config, members, quiet)
-    monkeypatch.setattr(memory, "CACHE_BYTES", 0)  # every member's step is "larger than the cache"
-    one_at_a_time = train.run(tiny_config, members, quiet)
-    for i in (1, 3):  # adam (two moments in its state), normalized_gd (a norm over every parameter)
-        alone = train.run(tiny_config, [members[i]], quiet).records
-        for run in (together, one_at_a_time):
-            for key in ("per_class_loss", "per_class_grad_norm", "param_norm"):
-                np.testing.assert_allclose(run.records[key][i], alone[key][0], rtol=1e-6, err_msg=f"{members[i]} {key}")
