@@ -33,8 +33,9 @@ def test_one_program_of_several_optimizers_and_members_one_at_a_time_give_each_m
         tiny_config, monkeypatch):
     """Members of four optimizers in one program (optimizers.switch) match their own one-member runs, and so
     do the same members run one after another inside the program (memory.one_at_a_time, forced here).
-    Measured: records within 3.0e-7 relative of the one-member runs' (the programs fuse differently; one
+    Measured: records within 2.7e-7 relative of the one-member runs' (the programs fuse differently; one
     after another: bit-identical for adam, 2.8e-7 for normalized_gd)."""
+    tiny_config["train"]["per_class_grad_norm"] = False  # not what is under test here, and the costliest to compile
     members = [{"optimizer.name": name, "optimizer.learning_rate": lr}
                for name, lr in (("gd", 0.5), ("adam", 0.05), ("sign", 0.01), ("normalized_gd", 0.3))]
     together = train.run(tiny_config, members, **QUIET)
@@ -43,7 +44,7 @@ def test_one_program_of_several_optimizers_and_members_one_at_a_time_give_each_m
     for i in (1, 3):  # adam (two moments in its state), normalized_gd (a norm over every parameter)
         alone = train.run(tiny_config, [members[i]], **QUIET).records
         for run in (together, one_at_a_time):
-            for key in ("per_class_loss", "per_class_grad_norm", "param_norm"):
+            for key in ("per_class_loss", "per_class_accuracy", "param_norm"):
                 np.testing.assert_allclose(run.records[key][i], alone[key][0], rtol=1e-6, err_msg=f"{members[i]} {key}")
 
 
