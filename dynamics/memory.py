@@ -7,6 +7,7 @@ then compiled from shapes and XLA's memory analysis read (dynamics.train.program
 a group that does not fit into programs of as many members as fit.
 """
 import concurrent.futures
+import math
 import os
 from typing import Callable
 
@@ -28,30 +29,41 @@ def available_bytes() -> int:
     return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
 
 
-def largest_array_bytes(jaxpr) -> int:
-    """The largest array that any equation of a jaxpr, or of the jaxprs inside it, makes (bytes)."""
-    sizes = [0]
+INTENSITY = 1000  # flops of matrix products per byte of the largest array: above it a step is compute-bound
+
+
+def step_profile(jaxpr) -> tuple:
+    """(bytes of the largest array any equation of a jaxpr, or of the jaxprs inside it, makes; flops of its
+    matrix products, dot_general only, each inner jaxpr counted once)."""
+    largest, flops = 0, 0
     for eqn in jaxpr.eqns:
-        sizes += [v.aval.size * v.aval.dtype.itemsize for v in eqn.outvars if hasattr(v.aval, "dtype")]
+        largest = max([largest] + [v.aval.size * v.aval.dtype.itemsize for v in eqn.outvars if hasattr(v.aval, "dtype")])
+        if eqn.primitive.name == "dot_general":
+            contracted = eqn.params["dimension_numbers"][0][0]
+            flops += 2 * eqn.outvars[0].aval.size * math.prod(eqn.invars[0].aval.shape[d] for d in contracted)
         for param in eqn.params.values():
             for inner in param if isinstance(param, (tuple, list)) else (param,):
                 inner = getattr(inner, "jaxpr", inner)  # a ClosedJaxpr's jaxpr
                 if hasattr(inner, "eqns"):
-                    sizes.append(largest_array_bytes(inner))
-    return max(sizes)
+                    inner_largest, inner_flops = step_profile(inner)
+                    largest, flops = max(largest, inner_largest), flops + inner_flops
+    return largest, flops
 
 
 def one_at_a_time(step: Callable, *args) -> bool:
     """Whether a group's members run one after another inside their program (train.chunk_program) instead of
-    side by side (vmap): on a single CPU device, once one member's step(*args) makes an array larger than a
-    core's L2 cache, side by side only adds cache misses (and, where members share their data, transposed
-    copies of the [samples, members, classes] activations). This project's rule from measurements on
-    benchmarks/sweep_throughput.py's problem (2-core EPYC, ms per member-step, side by side / one at a time):
-    m = 8, largest array 2 MiB: 2.80 / 2.04; m = 7, 0.45 MiB: 0.31 / 0.33; m = 6, 0.1 MiB: 0.09 / 0.13.
-    Accelerators and several devices keep members side by side."""
+    side by side (vmap). On a single CPU device, a member's step(*args) that makes an array larger than a core's
+    L2 cache and is not dominated by its matrix products (fewer than INTENSITY flops per byte of that array)
+    runs faster alone: side by side adds cache misses (and, where members share their data, transposed copies
+    of the [samples, members, classes] activations) and gains little from the larger products. This project's
+    rule from its measurements (2-core EPYC, ms per member-step or s per run, side by side / one at a time):
+    benchmarks/sweep_throughput.py's m = 8 (largest array 2 MiB, 267 flops per byte): 2.5-2.8 / 1.8-2.0;
+    m = 7 (0.45 MiB): 0.31 / 0.33; m = 6 (0.1 MiB): 0.09 / 0.13; the main job heavy_tail_linear (d = 2304:
+    2.3 MiB, 2000 flops per byte): 67 / 73 s. Accelerators and several devices keep members side by side."""
     if jax.device_count() > 1 or jax.default_backend() != "cpu":
         return False
-    return largest_array_bytes(jax.make_jaxpr(step)(*args).jaxpr) > CACHE_BYTES
+    largest, flops = step_profile(jax.make_jaxpr(step)(*args).jaxpr)
+    return largest > CACHE_BYTES and flops < INTENSITY * largest
 
 
 def check_data(data: dict, available: int) -> None:
