@@ -18,6 +18,7 @@ from dynamics.errors import ConfigError
 GIB = 2**30
 USABLE = 0.9  # of a device's memory given to one program: headroom for the runtime's own buffers
 CACHE_BYTES = 2**20  # one core's L2 cache on common x86 CPUs (1 MiB on this project's 2-core AMD EPYC)
+INTENSITY = 1000  # flops of matrix products per byte of a step's largest array: above it the step is compute-bound
 
 
 def available_bytes() -> int:
@@ -27,9 +28,6 @@ def available_bytes() -> int:
     if stats and stats.get("bytes_limit"):
         return int(stats["bytes_limit"])
     return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-
-
-INTENSITY = 1000  # flops of matrix products per byte of the largest array: above it a step is compute-bound
 
 
 def step_profile(jaxpr) -> tuple:
@@ -57,9 +55,9 @@ def one_at_a_time(step: Callable, *args) -> bool:
     runs faster alone: side by side adds cache misses (and, where members share their data, transposed copies
     of the [samples, members, classes] activations) and gains little from the larger products. This project's
     rule from its measurements (2-core EPYC, ms per member-step or s per run, side by side / one at a time):
-    benchmarks/sweep_throughput.py's m = 8 (largest array 2 MiB, 267 flops per byte): 2.5-2.8 / 1.8-2.0;
+    benchmarks/sweep_throughput.py's m = 8 (largest array 2 MiB, 256 flops per byte): 2.5-2.8 / 1.8-2.0;
     m = 7 (0.45 MiB): 0.31 / 0.33; m = 6 (0.1 MiB): 0.09 / 0.13; the main job heavy_tail_linear (d = 2304:
-    2.3 MiB, 2000 flops per byte): 67 / 73 s. Accelerators and several devices keep members side by side."""
+    2.2 MiB, 2048 flops per byte): 67 / 73 s. Accelerators and several devices keep members side by side."""
     if jax.device_count() > 1 or jax.default_backend() != "cpu":
         return False
     largest, flops = step_profile(jax.make_jaxpr(step)(*args).jaxpr)
