@@ -55,7 +55,8 @@ print(f"{len(members)} members; classes {cfg['data']['num_classes']}, steps {cfg
 
 # %% [markdown]
 # Every member of the sweep trains at once: members that differ only in numbers (here the
-# learning rate) are vmapped into one compiled program, one program per optimizer. Then, per
+# learning rate) are vmapped into one compiled program, which a traced index shares between the
+# optimizers. Then, per
 # optimizer, one learning rate is kept (`select.rule = "best_lr"`, as the paper tunes each
 # optimizer; `dynamics.history.select_best_lr`): members whose loss diverged or rose late in
 # training (the stability test) are out, and among the rest the one with the lowest worst tail

@@ -22,8 +22,10 @@
 #
 # 1. **Grouping.** The seed and every float of the `model`, `loss` and `optimizer` sections are
 #    *traced*: members that differ only in those (and in data values of the same shapes) share
-#    one compiled program, `jax.vmap`-ed over members. Members that differ in code or shapes
-#    (optimizer family, width, batch size, ...) form separate groups, each compiled once.
+#    one compiled program, `jax.vmap`-ed over members. So do members of optimizers that take the
+#    same gradient: a traced index picks each member's (`dynamics.optimizers.switch`). Members that
+#    differ in other code or in shapes (SAM, schedule, width, batch size, ...) form separate groups,
+#    each compiled once.
 # 2. **Sharding.** A group's member axis is laid over `jax.devices()` with a 1-D `Mesh` and
 #    `NamedSharding(mesh, PartitionSpec("members"))`, padded with copies of the last member to a
 #    multiple of the device count. The data is replicated (or sharded, when it differs by member).

@@ -33,7 +33,7 @@ def get_config(variant=""):
 
 
 def get_sweep(variant=""):
-    """GD and Adam, each over its own learning-rate grid (vmapped: one program per optimizer); small: the
+    """GD and Adam, each over its own learning-rate grid (vmapped: one program for both); small: the
     middle learning rate of each; paper: the authors' two runs of fig. 6 (their balanced_x_perclass.py:
     SGD_NM at 10^-2.5, Adam_M at 10^-3.5; seed 0)."""
     def grid(name, rates):

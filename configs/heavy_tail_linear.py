@@ -45,7 +45,7 @@ def get_config(variant=""):
 
 
 def get_sweep(variant=""):
-    """Each optimizer over its own learning-rate grid (vmapped: one program per optimizer). Measured at m = 8,
+    """Each optimizer over its own learning-rate grid (vmapped: one program for all four). Measured at m = 8,
     seed 0 (on a wider grid): GD is stable up to lr 0.03 and oscillates at 0.1, Adam is best at 3e-3, Sign_M
     at 1e-4 and NormSGD_M at 1e-2. GD and Adam also get the step sizes the paper selected at m = 11 (GD 10^-2.5,
     Adam 10^-3.5: their balanced_x_perclass.py), so that the paper's size finds its optimum inside the grid.

@@ -72,7 +72,7 @@ def get_config(variant=""):
 
 
 def get_sweep(variant=""):
-    """GD and Adam, each over its own learning-rate grid (vmapped: one program per optimizer); small: the
+    """GD and Adam, each over its own learning-rate grid (vmapped: one program for both); small: the
     upper rate of each (sweep.thin's middle of two); paper: the authors' SGD with momentum and Adam runs."""
     def grid(name, rates):
         return sweep.product(sweep.axis("optimizer.name", [name]), sweep.axis("optimizer.learning_rate", rates))

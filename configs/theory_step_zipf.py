@@ -43,6 +43,6 @@ def get_config(variant=""):
 
 
 def get_sweep(variant=""):
-    """GD, Adam and sign descent at fixed step sizes (one program per optimizer)."""
+    """GD, Adam and sign descent at fixed step sizes (one program for the three)."""
     return sweep.zip(sweep.axis("optimizer.name", ["gd", "adam", "sign"]),
                      sweep.axis("optimizer.learning_rate", [0.3, 1e-2, 1e-3]))
