@@ -23,8 +23,9 @@ metric, so the speed comparison holds at these step sizes only):
 Run:     python -m dynamics.main --config=configs/collapse_digits_lt.py --workdir=runs/collapse_digits_lt
 Small:   python -m dynamics.main --config=configs/collapse_digits_lt.py:small --workdir=/tmp/collapse_digits_lt_small
          (hidden widths 16, 60 steps, 12 log points: figures --small; not the numbers above;
-         52 s wall, 65 s CPU at load ~2, mostly compiling 12 groups)
-Runtime: 7 minutes measured on the shared 2-core CPU at load ~6.5 (12 compiled groups, 16 members,
+         52 s wall, 65 s CPU at load ~2, mostly compiling 12 groups; its optimizers now share programs: 4)
+Runtime: 7 minutes measured on the shared 2-core CPU at load ~6.5 (then 12 compiled groups, now 4: optimizers
+         that take the same gradient share a program; 16 members,
          3000 full-batch steps on 210-1390 images); roughly 2-3 minutes on an idle one (estimate).
 No paper variant: a CPU analogue, not a paper's experiment (Papyan et al. train VGG/ResNet/DenseNet on
 MNIST, CIFAR-10 and others for 350 epochs; Fang et al.'s minority collapse uses two-group imbalance on

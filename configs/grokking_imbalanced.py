@@ -26,8 +26,8 @@ sizes do, not as the optimizers' best.
 
 Run:     python -m dynamics.main --config=configs/grokking_imbalanced.py --workdir=/tmp/grokking_imbalanced
 Small:   python -m dynamics.main --config=configs/grokking_imbalanced.py:small --workdir=/tmp/grokking_imbalanced_small   (tests, notebooks, figures --small)
-Runtime: 21.5 min on the shared 2-core CPU (10 min of CPU; 3 programs of 2 vmapped members x 2000
-         full-batch steps).
+Runtime: 21.5 min on the shared 2-core CPU (10 min of CPU; measured as 3 programs of 2 vmapped members x 2000
+         full-batch steps; its optimizers now share one program of 6).
          small: 17.1 s of CPU (dynamics.main).
 """
 from dynamics import config, sweep

@@ -13,8 +13,8 @@ Run:     python -m dynamics.main --config=configs/heavy_tail_linear.py --workdir
 Small:   python -m dynamics.main --config=configs/heavy_tail_linear.py:small --workdir=/tmp/heavy_tail_linear_small
          (the paper's construction at m = 5: C = 31, n = 160, d = 192; 60 steps, the middle learning rate of
          each grid: tests, notebook, figures --small)
-Runtime: 72 s wall, 132 CPU-s on an idle 2-core CPU (14 members x 300 full-batch steps in 4 compiled
-         groups, the figure; measured at the end of the second session of 2026-11-29).
+Runtime: 76 s wall, 139 CPU-s on an idle 2-core CPU (14 members x 300 full-batch steps in one compiled
+         program for the four optimizers, the figure; measured in the third session of 2026-11-29).
 The paper's size, for an accelerator (m = 11: C = 2047, n = 22528, d = 24576, 1000 steps; not run here):
          python -m dynamics.main --config=configs/heavy_tail_linear.py:paper --workdir=DIR
 Per-class gradient norms: add --config.train.per_class_grad_norm=True.

@@ -29,7 +29,8 @@ Paper:   python -m dynamics.main --config=configs/heavy_tail_transformer.py:pape
          local_text reads and tokenizes the whole file (WikiText-103: ~0.5 GB) before taking its windows.
          Memory: the planner's lower bound is 41-42 GiB per member; XLA's analysis of the compiled chunk
          (CPU backend, a stand-in text of the same shapes) gives 100 GiB per member (99 GiB temporaries):
-         one member per device of ~140 GiB; the two optimizers are two programs, run one after the other.
+         one member per device of ~140 GiB (measured when the two optimizers were two programs; they now share
+         one, whose members also hold GD's step count).
 """
 from dynamics import config, sweep
 

@@ -82,7 +82,8 @@ def fit(groups: list, program_bytes: Callable, progress: Callable = print) -> li
     size is found by bisection over the members per device (the need is not quite linear: XLA lays out
     small programs differently), a few more compilations for a group that does not fit only. The
     groups' programs are compiled side by side, one thread per core (XLA's CPU compiler gains little
-    from it: 4 programs in 2.56 s instead of 2.98 s on 2 cores, benchmarks/sweep_throughput.py's m = 5).
+    from it: 4 programs in 2.56 s instead of 2.98 s on 2 cores, measured when benchmarks/sweep_throughput.py's
+    m = 5 made one program per optimizer).
     """
     available, devices = USABLE * available_bytes(), jax.device_count()
     with concurrent.futures.ThreadPoolExecutor(os.cpu_count()) as pool:  # XLA compiles in parallel, GIL released

@@ -109,7 +109,7 @@ def test_chunk_steps_past_the_run_are_clamped(tiny_config):
     np.testing.assert_array_equal(a.records["per_class_loss"], b.records["per_class_loss"])
 
 
-@pytest.mark.slow  # 5-11 s (measured under load; two compiled groups)
+@pytest.mark.slow  # 5-11 s (measured under load, when its two optimizers were two compiled groups)
 def test_a_setting_whose_every_learning_rate_diverged_selects_nothing_and_says_so(tiny_config, tmp_path):
     """Normalised GD at lr 1e30 keeps every entry finite but its parameter norm overflows: diverged, like
     GD at lr 1e30 (a non-finite loss). Nothing of the setting is selected; the figure's panel says why."""
