@@ -34,3 +34,21 @@ def test_a_member_that_alone_does_not_fit_is_refused_with_the_numbers(tiny_confi
             pytest.raises(ConfigError, match=r"one member of group 1/1 needs 0\.\d\d GiB on a device .* 0\.00 GiB usable"):
         experiment.run(tiny_config, LEARNING_RATES, workdir, progress=lambda s: None)
     assert not os.path.exists(workdir)
+
+
+def test_step_profile_counts_the_largest_array_and_the_matrix_product_flops():
+    """memory.one_at_a_time's inputs, by hand: logits [512, 600] (1.2 MB) from a [512, 64] x [64, 600] product
+    (2 * 512 * 600 * 64 flops), then a softmax; members run one after another only while the product does
+    fewer than INTENSITY flops per byte of the largest array (here 32)."""
+    import jax
+    import jax.numpy as jnp
+
+    step = lambda x, w: jax.nn.softmax(x @ w)  # noqa: E731
+    args = (jnp.zeros((512, 64)), jnp.zeros((64, 600)))
+    largest, flops = memory.step_profile(jax.make_jaxpr(step)(*args).jaxpr)
+    assert (largest, flops) == (512 * 600 * 4, 2 * 512 * 600 * 64)
+    if jax.device_count() > 1:
+        pytest.skip("several devices always keep members side by side")
+    assert memory.one_at_a_time(step, *args)
+    wide = (jnp.zeros((512, 4096)), jnp.zeros((4096, 600)))  # 2048 flops per byte: compute-bound
+    assert not memory.one_at_a_time(step, *wide)
